@@ -1,0 +1,1 @@
+"""cxbridge: Genesys Cloud CX events in, CRM records and workitem SLAs out."""

@@ -1,0 +1,1 @@
+"""Pure rules: no AWS SDK, no HTTP client, no adapter."""

@@ -1,0 +1,1 @@
+"""Use cases: join the domain rules to the adapters through the ports in ``ports``."""
