@@ -82,7 +82,10 @@ def mask_value(value: Any, key: str | None = None) -> Any:
         return {k: mask_value(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [mask_value(v) for v in value]
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # Anything else (an exception object, a UUID, a model) would be serialised with str(): mask that text.
+    return mask_text(str(value))
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):

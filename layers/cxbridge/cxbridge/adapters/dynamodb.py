@@ -3,127 +3,71 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cxbridge.domain.call_record import AgentLeg, CallRecord, CompletedReport, CustomerLeg, SyncStatus
+from cxbridge.domain.call_record import CallRecord, SyncStatus
 from cxbridge.errors import TransientFailure, VersionConflict
 
 _SER = TypeSerializer()
 _DESER = TypeDeserializer()
 
-_LEG_FIELDS = {
-    "userId": "user_id",
-    "queueId": "queue_id",
-    "endEventTime": "end_event_time",
-    "talkMs": "talk_ms",
-    "heldMs": "held_ms",
-    "dialingMs": "dialing_ms",
-    "contactingMs": "contacting_ms",
-    "acwEventTime": "acw_event_time",
-    "acwMs": "acw_ms",
-    "wrapupCodeId": "wrapup_code_id",
-}
-_INT_FIELDS = {"version", "attrsEventTime", "firstEventTime", "lastEventTime", "eventTime", "durationMs"}
-_INT_FIELDS |= {k for k, v in _LEG_FIELDS.items() if v.endswith(("_ms", "_time"))}
 
-
-def _compact(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; every number we store is an integer."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def record_to_item(record: CallRecord, retention_days: int, now_ms: int | None = None) -> dict[str, Any]:
-    """The DynamoDB item (typed JSON) for a record, with derived totals flattened for queries and a TTL."""
+    """The DynamoDB item (typed JSON) for a record, with derived values flattened for queries and a TTL.
+
+    ``cells`` is the record's truth. The flattened values (``wrapupCodeId``, ``talkMs``, ...) are written
+    for the toil report, the CRM worker and the outbox filter; ``record_from_item`` never reads them.
+    """
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     last = record.last_event_time or now_ms
-    plain = _compact(
-        {
-            "conversationId": record.conversation_id,
-            "version": record.version + 1,
-            "mediaType": record.media_type,
-            "direction": record.direction,
-            "divisionId": record.division_id,
-            "attrsEventTime": record.attrs_event_time,
-            "firstEventTime": record.first_event_time,
-            "lastEventTime": record.last_event_time,
-            "agents": {
-                pid: _compact({k: getattr(leg, attr) for k, attr in _LEG_FIELDS.items()})
-                for pid, leg in record.agents.items()
-            },
-            "customer": record.customer
-            and _compact(
-                {
-                    "eventTime": record.customer.event_time,
-                    "talkMs": record.customer.talk_ms,
-                    "disconnectType": record.customer.disconnect_type,
-                }
-            ),
-            "completed": record.completed
-            and _compact(
-                {
-                    "eventTime": record.completed.event_time,
-                    "userId": record.completed.user_id,
-                    "durationMs": record.completed.duration_ms,
-                    "status": record.completed.status,
-                    "dispositionName": record.completed.disposition_name,
-                }
-            ),
-            "syncStatus": record.sync_status and record.sync_status.value,
-            # Derived, for the toil report and the CRM worker; never read back into the record.
-            "wrapupCodeId": record.wrapup_code_id,
-            "dispositionName": record.disposition_name,
-            "dispositionTime": record.disposition_time,
-            "userId": record.user_id,
-            "queueId": record.queue_id,
-            "talkMs": record.talk_ms,
-            "heldMs": record.held_ms,
-            "acwMs": record.acw_ms,
-            "handleMs": record.handle_ms,
-            "callDate": record.call_date,
-            "updatedAt": now_ms,
-            "expiresAt": max(last, now_ms) // 1000 + retention_days * 86_400,
-        }
-    )
-    return {k: _SER.serialize(v) for k, v in plain.items()}
-
-
-def _ints(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: int(v) if k in _INT_FIELDS else v for k, v in values.items()}
+    plain = {
+        "conversationId": record.conversation_id,
+        "version": record.version + 1,
+        "cells": {key: {"t": t, "v": v} for key, (t, v) in record.cells.items()},
+        "firstEventTime": record.first_event_time,
+        "lastEventTime": record.last_event_time,
+        "syncStatus": record.sync_status and record.sync_status.value,
+        "wrapupCodeId": record.wrapup_code_id,
+        "dispositionName": record.disposition_name,
+        "dispositionTime": record.disposition_time,
+        "userId": record.user_id,
+        "queueId": record.queue_id,
+        "mediaType": record.media_type,
+        "direction": record.direction,
+        "divisionId": record.division_id,
+        "talkMs": record.talk_ms,
+        "heldMs": record.held_ms,
+        "acwMs": record.acw_ms,
+        "handleMs": record.handle_ms,
+        "callDate": record.call_date,
+        "updatedAt": now_ms,
+        "expiresAt": max(last, now_ms) // 1000 + retention_days * 86_400,
+    }
+    return {k: _SER.serialize(v) for k, v in plain.items() if v is not None}
 
 
 def record_from_item(item: dict[str, Any]) -> CallRecord:
     """The record a DynamoDB item (typed JSON, as from GetItem or a stream image) holds."""
-    plain = _ints({k: _DESER.deserialize(v) for k, v in item.items()})
-    agents = {
-        pid: AgentLeg(**{attr: _ints(leg).get(k) for k, attr in _LEG_FIELDS.items()})
-        for pid, leg in plain.get("agents", {}).items()
-    }
-    customer = _ints(plain["customer"]) if "customer" in plain else None
-    completed = _ints(plain["completed"]) if "completed" in plain else None
+    plain = {k: _plain(_DESER.deserialize(v)) for k, v in item.items()}
     return CallRecord(
         conversation_id=plain["conversationId"],
         version=plain["version"],
-        media_type=plain.get("mediaType"),
-        direction=plain.get("direction"),
-        division_id=plain.get("divisionId"),
-        attrs_event_time=plain.get("attrsEventTime"),
+        cells={key: (cell["t"], cell["v"]) for key, cell in plain.get("cells", {}).items()},
         first_event_time=plain.get("firstEventTime"),
         last_event_time=plain.get("lastEventTime"),
-        agents=agents,
-        customer=None
-        if customer is None
-        else CustomerLeg(customer["eventTime"], customer.get("talkMs"), customer.get("disconnectType")),
-        completed=None
-        if completed is None
-        else CompletedReport(
-            completed["eventTime"],
-            completed.get("userId"),
-            completed.get("durationMs"),
-            completed.get("status"),
-            completed.get("dispositionName"),
-        ),
         sync_status=SyncStatus(plain["syncStatus"]) if "syncStatus" in plain else None,
     )
 

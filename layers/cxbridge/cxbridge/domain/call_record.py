@@ -1,15 +1,18 @@
 """A call's record, merged from its events in any order.
 
-Each event kind owns a slice of the record (an agent leg's end or after-call work, the customer leg,
-the webhook report) and carries the event time that slice was written at. An event writes its slice
-only when it is newer than what is there: an equal time is a redelivery (duplicate), an older one is
-stale. Totals and the disposition are derived from the slices, so no arrival order can make an older
-event overwrite newer data, and replaying any subset of events any number of times gives the same record.
+The record is a map of cells. Each event writes its facts into the cells of its own slice (an agent
+leg's end, that leg's after-call work, the customer's end, the webhook report; descriptive attributes
+such as the media type go into call-wide cells). A cell keeps the value of the newest event that
+carried one, as ``(event time, value)``; a slice also remembers the newest event time it has seen, and
+the record its first and last event time. Each of these is a join (commutative, associative,
+idempotent), so any arrival order and any number of copies of the same events give the same record, and
+an older event never overwrites newer data. Totals, the agent and the disposition are derived from the
+cells, never stored as truth.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -19,6 +22,9 @@ from cxbridge.domain.call_events import CallEvent, EventKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+type CellValue = str | int
+type Cell = tuple[int, CellValue]
 
 
 class MergeOutcome(StrEnum):
@@ -37,48 +43,22 @@ class SyncStatus(StrEnum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True, slots=True)
-class AgentLeg:
-    """One agent participant: its end (talk, hold) and its after-call work (wrap-up code, ACW time)."""
-
-    user_id: str | None = None
-    queue_id: str | None = None
-    end_event_time: int | None = None
-    talk_ms: int | None = None
-    held_ms: int | None = None
-    dialing_ms: int | None = None
-    contacting_ms: int | None = None
-    acw_event_time: int | None = None
-    acw_ms: int | None = None
-    wrapup_code_id: str | None = None
+CALL_SLICE = "call"
+SEEN = "seen"
+# Facts about the whole call, whichever event carries them.
+CALL_ATTRS = frozenset({"media_type", "direction", "division_id"})
+# Event fields that identify the event rather than describe the call.
+_IDENTITY = frozenset({"kind", "conversation_id", "participant_id", "event_time"})
+_NO_CELLS: Mapping[str, Cell] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerLeg:
-    """The customer's end of the call."""
-
-    event_time: int
-    talk_ms: int | None = None
-    disconnect_type: str | None = None
+def slice_of(event: CallEvent) -> str:
+    """The slice an event writes: its kind and, for per-participant kinds, the participant."""
+    return f"{event.kind}:{event.leg_key}"
 
 
-@dataclass(frozen=True, slots=True)
-class CompletedReport:
-    """The seed guide's ``Call.Completed`` webhook: a total duration and a disposition name."""
-
-    event_time: int
-    user_id: str | None = None
-    duration_ms: int | None = None
-    status: str | None = None
-    disposition_name: str | None = None
-
-
-_EMPTY_LEGS: Mapping[str, AgentLeg] = MappingProxyType({})
-
-
-def _total(values: list[int | None]) -> int | None:
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None
+def cell_key(slice_name: str, name: str) -> str:
+    return f"{slice_name}|{name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,32 +67,56 @@ class CallRecord:
 
     conversation_id: str
     version: int = 0
-    media_type: str | None = None
-    direction: str | None = None
-    division_id: str | None = None
-    attrs_event_time: int | None = None
+    cells: Mapping[str, Cell] = field(default_factory=lambda: _NO_CELLS)
     first_event_time: int | None = None
     last_event_time: int | None = None
-    agents: Mapping[str, AgentLeg] = field(default_factory=lambda: _EMPTY_LEGS)
-    customer: CustomerLeg | None = None
-    completed: CompletedReport | None = None
     sync_status: SyncStatus | None = None
 
+    # ---- reading cells --------------------------------------------------------------------------
+
+    def _matching(self, kind: EventKind, name: str) -> list[Cell]:
+        prefix, suffix = f"{kind}:", f"|{name}"
+        return [cell for key, cell in self.cells.items() if key.startswith(prefix) and key.endswith(suffix)]
+
+    def _newest(self, kinds: tuple[EventKind, ...], name: str) -> Cell | None:
+        found = [cell for kind in kinds for cell in self._matching(kind, name)]
+        return max(found, default=None)
+
+    def _newest_str(self, kinds: tuple[EventKind, ...], name: str) -> str | None:
+        cell = self._newest(kinds, name)
+        return str(cell[1]) if cell else None
+
+    def _sum(self, kind: EventKind, name: str) -> int | None:
+        values = [int(value) for _, value in self._matching(kind, name)]
+        return sum(values) if values else None
+
+    def _call_attr(self, name: str) -> str | None:
+        cell = self.cells.get(cell_key(CALL_SLICE, name))
+        return str(cell[1]) if cell else None
+
+    # ---- the call, as the CRM and the toil report see it ----------------------------------------
+
     @property
-    def _last_wrapped_leg(self) -> AgentLeg | None:
-        wrapped = [leg for leg in self.agents.values() if leg.acw_event_time is not None]
-        return max(wrapped, key=lambda leg: leg.acw_event_time or 0, default=None)
+    def media_type(self) -> str | None:
+        return self._call_attr("media_type")
+
+    @property
+    def direction(self) -> str | None:
+        return self._call_attr("direction")
+
+    @property
+    def division_id(self) -> str | None:
+        return self._call_attr("division_id")
 
     @property
     def wrapup_code_id(self) -> str | None:
-        """The disposition: the wrap-up code id of the agent who wrapped up last."""
-        leg = self._last_wrapped_leg
-        return leg.wrapup_code_id if leg else None
+        """The disposition: the newest wrap-up code id any agent applied."""
+        return self._newest_str((EventKind.ACW,), "wrapup_code_id")
 
     @property
     def disposition_name(self) -> str | None:
-        """A disposition given by name (the webhook), when there is no wrap-up code id."""
-        return self.completed.disposition_name if self.completed else None
+        """A disposition given by name (the seed guide's webhook)."""
+        return self._newest_str((EventKind.CALL_COMPLETED,), "disposition_name")
 
     @property
     def disposition(self) -> tuple[str | None, str | None] | None:
@@ -124,55 +128,59 @@ class CallRecord:
     @property
     def disposition_time(self) -> int | None:
         """When the disposition was given (epoch ms)."""
-        leg = self._last_wrapped_leg
-        if leg is not None and leg.wrapup_code_id is not None:
-            return leg.acw_event_time
-        return self.completed.event_time if self.completed else None
+        cell = self._newest((EventKind.ACW,), "wrapup_code_id") or self._newest(
+            (EventKind.CALL_COMPLETED,), "disposition_name"
+        )
+        return cell[0] if cell else None
 
     @property
     def user_id(self) -> str | None:
-        """The agent of record: who wrapped up last, else whose leg ended last, else the webhook's user."""
-        legs = sorted(self.agents.values(), key=lambda leg: (leg.acw_event_time or 0, leg.end_event_time or 0))
-        for leg in reversed(legs):
-            if leg.user_id:
-                return leg.user_id
-        return self.completed.user_id if self.completed else None
+        """The agent of record: the agent named by the newest agent event, else the webhook's user."""
+        return self._newest_str((EventKind.ACW, EventKind.USER_END), "user_id") or self._newest_str(
+            (EventKind.CALL_COMPLETED,), "user_id"
+        )
 
     @property
     def queue_id(self) -> str | None:
-        """The queue of the last agent leg that names one."""
-        legs = sorted(self.agents.values(), key=lambda leg: (leg.acw_event_time or 0, leg.end_event_time or 0))
-        return next((leg.queue_id for leg in reversed(legs) if leg.queue_id), None)
+        """The queue named by the newest agent event."""
+        return self._newest_str((EventKind.ACW, EventKind.USER_END), "queue_id")
 
     @property
     def talk_ms(self) -> int | None:
-        """Agent talk time over all legs; the customer's or the webhook's duration when no agent leg ended."""
-        agent_talk = _total([leg.talk_ms for leg in self.agents.values()])
+        """Agent talk time over all legs; the customer's, else the webhook's duration, when no agent leg ended."""
+        agent_talk = self._sum(EventKind.USER_END, "talk_ms")
         if agent_talk is not None:
             return agent_talk
-        if self.customer is not None and self.customer.talk_ms is not None:
-            return self.customer.talk_ms
-        return self.completed.duration_ms if self.completed else None
+        customer = self._newest((EventKind.CUSTOMER_END,), "talk_ms")
+        if customer is not None:
+            return int(customer[1])
+        completed = self._newest((EventKind.CALL_COMPLETED,), "duration_ms")
+        return int(completed[1]) if completed else None
 
     @property
     def held_ms(self) -> int | None:
-        return _total([leg.held_ms for leg in self.agents.values()])
+        return self._sum(EventKind.USER_END, "held_ms")
 
     @property
     def acw_ms(self) -> int | None:
-        return _total([leg.acw_ms for leg in self.agents.values()])
+        return self._sum(EventKind.ACW, "acw_ms")
 
     @property
     def handle_ms(self) -> int | None:
         """Handle time per the Genesys definition: talk + hold + ACW + dialing + contacting."""
-        parts = [self.talk_ms, self.held_ms, self.acw_ms]
-        parts += [leg.dialing_ms for leg in self.agents.values()]
-        parts += [leg.contacting_ms for leg in self.agents.values()]
-        return _total(parts)
+        parts = [
+            self.talk_ms,
+            self.held_ms,
+            self.acw_ms,
+            self._sum(EventKind.USER_END, "dialing_ms"),
+            self._sum(EventKind.USER_END, "contacting_ms"),
+        ]
+        present = [p for p in parts if p is not None]
+        return sum(present) if present else None
 
     @property
     def call_date(self) -> str | None:
-        """The UTC day the call is counted on: the day its last event happened."""
+        """The UTC day the call is counted on: the day of its last event."""
         if self.last_event_time is None:
             return None
         return datetime.fromtimestamp(self.last_event_time / 1000, tz=UTC).strftime("%Y-%m-%d")
@@ -184,75 +192,17 @@ class MergeResult:
     outcome: MergeOutcome
 
 
-def _order(stored: int | None, incoming: int) -> MergeOutcome:
-    if stored is None or incoming > stored:
-        return MergeOutcome.APPLIED
-    return MergeOutcome.DUPLICATE if incoming == stored else MergeOutcome.STALE
-
-
-def _merge_acw(record: CallRecord, event: CallEvent) -> tuple[CallRecord, MergeOutcome]:
-    leg = record.agents.get(event.leg_key, AgentLeg())
-    outcome = _order(leg.acw_event_time, event.event_time)
-    if outcome is not MergeOutcome.APPLIED:
-        return record, outcome
-    leg = replace(
-        leg,
-        user_id=event.user_id or leg.user_id,
-        queue_id=event.queue_id or leg.queue_id,
-        acw_event_time=event.event_time,
-        acw_ms=event.acw_ms,
-        wrapup_code_id=event.wrapup_code_id,
-    )
-    return replace(record, agents={**record.agents, event.leg_key: leg}), outcome
-
-
-def _merge_user_end(record: CallRecord, event: CallEvent) -> tuple[CallRecord, MergeOutcome]:
-    leg = record.agents.get(event.leg_key, AgentLeg())
-    outcome = _order(leg.end_event_time, event.event_time)
-    if outcome is not MergeOutcome.APPLIED:
-        return record, outcome
-    leg = replace(
-        leg,
-        user_id=event.user_id or leg.user_id,
-        queue_id=event.queue_id or leg.queue_id,
-        end_event_time=event.event_time,
-        talk_ms=event.talk_ms,
-        held_ms=event.held_ms,
-        dialing_ms=event.dialing_ms,
-        contacting_ms=event.contacting_ms,
-    )
-    return replace(record, agents={**record.agents, event.leg_key: leg}), outcome
-
-
-def _merge_customer_end(record: CallRecord, event: CallEvent) -> tuple[CallRecord, MergeOutcome]:
-    outcome = _order(record.customer.event_time if record.customer else None, event.event_time)
-    if outcome is not MergeOutcome.APPLIED:
-        return record, outcome
-    customer = CustomerLeg(event.event_time, event.talk_ms, event.disconnect_type)
-    return replace(record, customer=customer), outcome
-
-
-def _merge_completed(record: CallRecord, event: CallEvent) -> tuple[CallRecord, MergeOutcome]:
-    outcome = _order(record.completed.event_time if record.completed else None, event.event_time)
-    if outcome is not MergeOutcome.APPLIED:
-        return record, outcome
-    report = CompletedReport(
-        event.event_time, event.user_id, event.duration_ms, event.call_status, event.disposition_name
-    )
-    return replace(record, completed=report), outcome
-
-
-_MERGERS = {
-    EventKind.ACW: _merge_acw,
-    EventKind.USER_END: _merge_user_end,
-    EventKind.CUSTOMER_END: _merge_customer_end,
-    EventKind.CALL_COMPLETED: _merge_completed,
-}
-
-
-def _pick(newest: bool, incoming: str | None, stored: str | None) -> str | None:
-    """The newest event's value wins; an older event only fills a gap."""
-    return (incoming or stored) if newest else (stored or incoming)
+def _event_cells(event: CallEvent) -> list[tuple[str, CellValue]]:
+    """The (cell key, value) pairs an event writes: its own slice's facts, the call-wide attributes."""
+    own = slice_of(event)
+    pairs: list[tuple[str, CellValue]] = [(cell_key(own, SEEN), event.event_time)]
+    for f in fields(event):
+        value = getattr(event, f.name)
+        if f.name in _IDENTITY or value is None:
+            continue
+        target = CALL_SLICE if f.name in CALL_ATTRS else own
+        pairs.append((cell_key(target, f.name), value))
+    return pairs
 
 
 def merge(record: CallRecord | None, event: CallEvent) -> MergeResult:
@@ -260,25 +210,31 @@ def merge(record: CallRecord | None, event: CallEvent) -> MergeResult:
     base = record if record is not None else CallRecord(conversation_id=event.conversation_id)
     if base.conversation_id != event.conversation_id:
         raise ValueError("event belongs to another conversation")
-    merged, outcome = _MERGERS[event.kind](base, event)
-    if outcome is not MergeOutcome.APPLIED:
-        return MergeResult(base, outcome)
     t = event.event_time
-    newest = merged.attrs_event_time is None or t >= merged.attrs_event_time
+    cells = dict(base.cells)
+    for key, value in _event_cells(event):
+        held = cells.get(key)
+        if held is None or (t, value) > held:
+            cells[key] = (t, value)
     merged = replace(
-        merged,
-        media_type=_pick(newest, event.media_type, merged.media_type),
-        direction=_pick(newest, event.direction, merged.direction),
-        division_id=_pick(newest, event.division_id, merged.division_id),
-        attrs_event_time=t if newest else merged.attrs_event_time,
-        first_event_time=t if merged.first_event_time is None else min(t, merged.first_event_time),
-        last_event_time=t if merged.last_event_time is None else max(t, merged.last_event_time),
+        base,
+        cells=cells,
+        first_event_time=t if base.first_event_time is None else min(t, base.first_event_time),
+        last_event_time=t if base.last_event_time is None else max(t, base.last_event_time),
     )
-    if merged.disposition is not None and merged.disposition != base.disposition:
+    if merged == base:
+        seen = base.cells.get(cell_key(slice_of(event), SEEN))
+        outcome = MergeOutcome.DUPLICATE if seen is not None and seen[0] == t else MergeOutcome.STALE
+        return MergeResult(base, outcome)
+    if merged.disposition != base.disposition:
         merged = replace(merged, sync_status=SyncStatus.PENDING)
     return MergeResult(merged, MergeOutcome.APPLIED)
 
 
 def needs_crm_job(old: CallRecord | None, new: CallRecord) -> bool:
-    """A CRM-sync job is due when a call first gets a disposition, or its disposition changes."""
-    return new.disposition is not None and (old is None or old.disposition != new.disposition)
+    """A CRM-sync job is due when a call becomes ``pending``: it got a disposition, or a synced one changed.
+
+    While a call is already pending, a later change (a second agent's wrap-up) queues nothing: the job
+    is a request to sync the conversation, and the worker writes the record as it is when it runs.
+    """
+    return new.sync_status is SyncStatus.PENDING and (old is None or old.sync_status is not SyncStatus.PENDING)

@@ -1,7 +1,7 @@
 """The CRM-sync job: what the queue carries from ingestion to the CRM worker.
 
-Ids and non-sensitive facts only; no phone numbers, addresses or notes. ``recordVersion`` lets the
-worker tell an older job for the same conversation from a newer one.
+Ids and non-sensitive facts only; no phone numbers, addresses or notes. ``recordVersion`` is the version
+of the call record the job was queued at, so the worker can tell whether the record has moved on since.
 """
 
 from __future__ import annotations

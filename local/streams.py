@@ -1,0 +1,52 @@
+"""Deliver a DynamoDB table's stream to a handler in Lambda's batch shape, as an event source mapping does."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class StreamPump:
+    """Reads new stream records of one table (all shards) and hands them to a handler in batches.
+
+    Records a handler reports as failed (``batchItemFailures``) are delivered again on the next pump,
+    from the first failed sequence number of their shard, as Lambda does with ``ReportBatchItemFailures``.
+    """
+
+    def __init__(self, dynamodb: Any, streams: Any, table_name: str, batch_size: int = 100) -> None:
+        self._streams = streams
+        self._arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        self._batch_size = batch_size
+        self._iterators: dict[str, str] = {}
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+
+    def _shard_ids(self) -> list[str]:
+        shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
+        return [s["ShardId"] for s in shards]
+
+    def _read(self, shard_id: str) -> list[dict[str, Any]]:
+        if shard_id not in self._iterators:
+            self._iterators[shard_id] = self._streams.get_shard_iterator(
+                StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+        resp = self._streams.get_records(ShardIterator=self._iterators[shard_id], Limit=1000)
+        self._iterators[shard_id] = resp["NextShardIterator"]
+        return [{**r, "eventSourceARN": self._arn} for r in resp["Records"]]
+
+    def pump(self, handler: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
+        """Deliver everything new (and everything failed before); return how many records were delivered."""
+        delivered = 0
+        for shard_id in self._shard_ids():
+            records = self._pending.pop(shard_id, []) + self._read(shard_id)
+            while records:
+                batch, records = records[: self._batch_size], records[self._batch_size :]
+                delivered += len(batch)
+                failures = (handler({"Records": batch}) or {}).get("batchItemFailures", [])
+                if failures:
+                    first = min(int(f["itemIdentifier"]) for f in failures)
+                    retry = [r for r in batch + records if int(r["dynamodb"]["SequenceNumber"]) >= first]
+                    self._pending[shard_id] = retry
+                    break
+        return delivered
