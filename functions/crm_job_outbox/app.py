@@ -19,6 +19,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
+    metrics.add_metric(name="CallRecordChangesSeen", unit=MetricUnit.Count, value=1)
     images = record.raw_event.get("dynamodb", {})
     if "NewImage" not in images:
         return  # a TTL expiry or delete: nothing to sync

@@ -44,7 +44,7 @@ class Stack:
         """Every CRM-sync job on the queue (received and deleted)."""
         import json
 
-        jobs = []
+        jobs: list[dict[str, Any]] = []
         while True:
             resp = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
             messages = resp.get("Messages", [])

@@ -78,7 +78,7 @@ def test_an_invalid_eventbridge_event_raises_so_lambda_retries_and_dead_letters_
 
     data = body("acw-b1")
     del data["detail"]["eventBody"]["conversationId"]
-    with pytest.raises(RejectedEvent, match="detail.eventBody.conversationId"):
+    with pytest.raises(RejectedEvent, match=r"detail\.eventBody\.conversationId"):
         handle_eventbridge(data, EventKind.ACW)
 
 
@@ -151,7 +151,7 @@ def test_replaying_every_sample_three_times_concurrently_queues_one_job_per_conv
     stack.relay()  # a second pass over the stream finds nothing new
     jobs = stack.queued_jobs()
     with_disposition = {
-        (b["detail"]["eventBody"] if "detail" in b else b).get("conversationId") or b.get("callId")
+        str((b["detail"]["eventBody"] if "detail" in b else b)["conversationId"])
         for stem, b in all_bodies().items()
         if stem.startswith(("acw", "call-completed"))
     }

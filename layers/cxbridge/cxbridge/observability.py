@@ -74,17 +74,13 @@ def mask_value(value: Any, key: str | None = None) -> Any:
     """Mask a log value recursively: sensitive keys wholesale, every other string by pattern."""
     if key in SENSITIVE_KEYS:
         return MASK
-    if key in _TRUSTED_KEYS:
+    if key in _TRUSTED_KEYS or value is None or isinstance(value, bool | int | float):
         return value
-    if isinstance(value, str):
-        return mask_text(value)
     if isinstance(value, dict):
         return {k: mask_value(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [mask_value(v) for v in value]
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    # Anything else (an exception object, a UUID, a model) would be serialised with str(): mask that text.
+    # A string, or anything serialised with str() (an exception object, a UUID, a model): mask its text.
     return mask_text(str(value))
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class CrmJob(BaseModel):
     """One call outcome to write to the CRM, keyed by ``conversationId``."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     conversationId: str = Field(min_length=1)
     recordVersion: int = Field(ge=1)

@@ -21,7 +21,8 @@ DurationMs = Annotated[int, Field(ge=0)]
 
 
 class _GenesysModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
+    # Schemas build on first use: each function validates one or two of these, and import time is cold start.
+    model_config = ConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True, defer_build=True)
 
 
 class ConversationDetailEvent(_GenesysModel):

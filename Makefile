@@ -1,0 +1,60 @@
+# The one entry point. Every target sets up what it needs: a fresh machine needs only Python (3.13
+# preferred, the Lambda runtime; 3.12 works) and pip.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The Lambda runtime's Python: python3.13 on PATH, else pyenv's 3.13, else 3.12.
+PYTHON ?= $(shell command -v python3.13 || ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | tail -1 || command -v python3.12 || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1)
+export SAM_CLI_TELEMETRY := 0
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: help install test lint typecheck validate build events local replay bench clean deploy
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(VENV)/.installed: pyproject.toml layers/cxbridge/requirements.txt
+	@test -n "$(PYTHON)" || { echo "need python3.13 (or 3.12) on PATH"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv with the package and the dev tools
+
+test: install  ## unit, integration and template tests (moto; no AWS account, no Docker)
+	$(PY) -m pytest
+
+lint: install  ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install  ## mypy (strict, pydantic plugin)
+	$(VENV)/bin/mypy
+
+validate: install  ## sam validate --lint, and the generated sample events are up to date
+	$(VENV)/bin/sam validate --lint
+	$(PY) scripts/build_events.py --check
+
+build: install  ## sam build (layer with its requirements, one folder per function)
+	$(VENV)/bin/sam build --parallel
+
+events: install  ## regenerate events/*.json from events/genesys/*.json
+	$(PY) scripts/build_events.py
+
+local: install  ## the API on http://127.0.0.1:3000 with AWS emulated in-process (PORT=, API_KEY=)
+	$(PY) -m local.run $(if $(PORT),--port $(PORT)) $(if $(API_KEY),--api-key $(API_KEY))
+
+replay: install  ## start the local stack, post every sample 3x, print what happened, exit
+	$(PY) -m local.run --replay --port 0
+
+bench: install  ## the DESIGN.md figures (QUICK=1 for a small run); last line is one JSON object
+	$(PY) -m bench $(if $(QUICK),--quick)
+
+deploy: build  ## sam deploy (ENV=dev|prod picks the samconfig.toml environment)
+	$(VENV)/bin/sam deploy --config-env $(or $(ENV),default)
+
+clean:  ## remove build output and caches
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

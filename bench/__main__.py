@@ -1,0 +1,118 @@
+"""``make bench``: measure what DESIGN.md sets targets for; never fails on speed.
+
+Prints a short table, then one JSON object on the last line with the DESIGN.md keys (null where the
+part of the system that a figure measures is not built yet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.ingest import bench_ingest
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = (
+    "ingest_p50_ms",
+    "ingest_p99_ms",
+    "ingest_aws_calls_per_event",
+    "ingest_aws_writes_per_event",
+    "import_ratio_vs_boto3",
+    "crm_requests_per_record",
+    "crm_records_per_s",
+    "lost",
+    "duplicated",
+    "sfn_transitions_closed_early",
+    "sfn_transitions_full_ladder",
+    "package_mb_max",
+)
+INGEST_MODULES = [f"functions.{name}.app" for name in ("ingest_acw", "ingest_customer_end", "ingest_user_end")]
+INGEST_MODULES.append("functions.ingest_call_completed.app")
+
+
+def _import_seconds(module: str, runs: int) -> float:
+    """Median wall time of importing ``module`` in a fresh interpreter (bytecode already compiled)."""
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)  # noqa: S603 - our own interpreter and module names
+        samples.append(float(out.stdout))
+    return statistics.median(samples)
+
+
+def bench_imports(runs: int) -> dict[str, float]:
+    """Each ingest handler's import time as a ratio to ``import boto3`` alone; the worst one counts."""
+    for module in ["boto3", *INGEST_MODULES]:
+        _import_seconds(module, 1)  # compile bytecode first: Lambda packages ship it warm too
+    boto3_s = _import_seconds("boto3", runs)
+    ratios = {m: _import_seconds(m, runs) / boto3_s for m in INGEST_MODULES}
+    return {"boto3_import_ms": boto3_s * 1000, **{f"ratio:{m}": r for m, r in ratios.items()}}
+
+
+def package_mb() -> float | None:
+    """Largest unzipped function + layer in ``.aws-sam/build`` (after ``sam build``), in MB."""
+    build = ROOT / ".aws-sam" / "build"
+    if not build.is_dir():
+        return None
+
+    def size(path: Path) -> int:
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+    layers = [p for p in build.iterdir() if p.is_dir() and p.name.startswith("CxbridgeLayer")]
+    layer = max((size(p) for p in layers), default=0)
+    functions = [size(p) for p in build.iterdir() if p.is_dir() and p.name.endswith("Function")]
+    return round((max(functions, default=0) + layer) / 1e6, 2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small run that only proves the bench works")
+    args = parser.parse_args()
+    events = 200 if args.quick else 3000
+    import_runs = 3 if args.quick else 9
+
+    ingest = bench_ingest(events)
+    imports = bench_imports(import_runs)
+    result: dict[str, Any] = dict.fromkeys(KEYS)
+    result.update(
+        ingest_p50_ms=round(ingest["p50_ms"], 3),
+        ingest_p99_ms=round(ingest["p99_ms"], 3),
+        ingest_aws_calls_per_event=round(ingest["aws_calls_per_event"], 3),
+        ingest_aws_writes_per_event=round(ingest["aws_writes_per_event"], 3),
+        import_ratio_vs_boto3=round(max(v for k, v in imports.items() if k.startswith("ratio:")), 3),
+        lost=ingest["lost"],
+        duplicated=ingest["duplicated"],
+        package_mb_max=package_mb(),
+    )
+    rows = [
+        (
+            "ingest p50 / p99 per event (ms, moto, warm)",
+            f"{result['ingest_p50_ms']} / {result['ingest_p99_ms']}",
+            "p99 < 25",
+        ),
+        (
+            "AWS calls / writes per event",
+            f"{result['ingest_aws_calls_per_event']} / {result['ingest_aws_writes_per_event']}",
+            "writes <= 2",
+        ),
+        ("handler import time / import boto3", f"{result['import_ratio_vs_boto3']}", "< 1.5"),
+        ("jobs lost / duplicated under 3x redelivery", f"{result['lost']} / {result['duplicated']}", "0 / 0"),
+        ("largest function + layer (MB, after sam build)", f"{result['package_mb_max']}", "< 30"),
+    ]
+    print(f"{'figure':50} {'value':>22}  target")
+    for name, value, target in rows:
+        print(f"{name:50} {value:>22}  {target}")
+    print(f"(ingest events: {events}; boto3 import {imports['boto3_import_ms']:.0f} ms)")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""Serve the template's API routes over HTTP with the proxy event API Gateway would send, key check included."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from local.template import load_template, resources_of_type
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+@dataclass(frozen=True)
+class Route:
+    """One ``Api`` event of a function in the template."""
+
+    method: str
+    path: str
+    function: str  # logical id
+    api_key_required: bool
+
+
+def api_routes() -> list[Route]:
+    """Every API route declared in ``template.yaml``."""
+    apis = load_template()["Resources"]
+    routes = []
+    for logical_id, fn in resources_of_type("AWS::Serverless::Function").items():
+        for event in fn["Properties"].get("Events", {}).values():
+            if event["Type"] != "Api":
+                continue
+            props = event["Properties"]
+            api = apis.get(props.get("RestApiId", {}).get("Ref", ""), {})
+            required = api.get("Properties", {}).get("Auth", {}).get("ApiKeyRequired", False)
+            required = props.get("Auth", {}).get("ApiKeyRequired", required)
+            routes.append(Route(props["Method"].upper(), props["Path"], logical_id, bool(required)))
+    return routes
+
+
+def proxy_event(
+    route: Route, *, path: str, query: str, headers: dict[str, str], body: bytes, stage: str
+) -> dict[str, Any]:
+    """The REST API (v1) proxy event for one request."""
+    params = parse_qs(query)
+    text = body.decode("utf-8", errors="replace") if body else None
+    return {
+        "resource": route.path,
+        "path": path,
+        "httpMethod": route.method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in params.items()} or None,
+        "multiValueQueryStringParameters": params or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": route.path,
+            "httpMethod": route.method,
+            "path": f"/{stage}{path}",
+            "stage": stage,
+            "requestId": str(uuid.uuid4()),
+            "identity": {"apiKey": headers.get("x-api-key"), "sourceIp": "127.0.0.1"},
+        },
+        "body": text,
+        "isBase64Encoded": False,
+    }
+
+
+def make_server(
+    host: str,
+    port: int,
+    api_key: str,
+    invoke: Callable[[str, dict[str, Any]], dict[str, Any]],
+    extra_get: Callable[[str], dict[str, Any] | None] | None = None,
+) -> ThreadingHTTPServer:
+    """An HTTP server dispatching template routes to ``invoke(function_logical_id, event)``."""
+    routes = {(r.method, r.path): r for r in api_routes()}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
+            data = body.encode()
+            self.send_response(status)
+            for k, v in {"Content-Type": "application/json", **(headers or {})}.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _dispatch(self) -> None:
+            url = urlsplit(self.path)
+            if self.command == "GET" and extra_get is not None:
+                extra = extra_get(url.path)
+                if extra is not None:
+                    self._send(200, json.dumps(extra, default=str))
+                    return
+            route = routes.get((self.command, url.path))
+            if route is None:
+                self._send(404 if all(p != url.path for _, p in routes) else 405, '{"message":"Not Found"}')
+                return
+            headers = {k: v for k, v in self.headers.items()}
+            lowered = {k.lower(): v for k, v in headers.items()}
+            if route.api_key_required and lowered.get("x-api-key") != api_key:
+                self._send(403, '{"message":"Forbidden"}')  # what API Gateway answers, before any function
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            event = proxy_event(route, path=url.path, query=url.query, headers=lowered, body=body, stage="local")
+            with lock:  # one invocation at a time, like one warm Lambda container
+                result = invoke(route.function, event)
+            self._send(int(result.get("statusCode", 200)), result.get("body") or "", result.get("headers"))
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _dispatch
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # request lines would print client data; the handlers log what matters
+
+    return ThreadingHTTPServer((host, port), Handler)
