@@ -5,8 +5,9 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# The Lambda runtime's Python: python3.13 on PATH, else pyenv's 3.13, else 3.12.
-PYTHON ?= $(shell command -v python3.13 || ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | tail -1 || command -v python3.12 || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1)
+# The Lambda runtime's Python: 3.13 (from PATH or pyenv), else 3.12. A candidate must actually run
+# (a pyenv shim for a version that is not selected exists but fails).
+PYTHON ?= $(shell for c in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13 python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12; do $$c -c '' >/dev/null 2>&1 && { command -v $$c; break; }; done)
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 

@@ -166,3 +166,21 @@ def test_replaying_every_sample_three_times_concurrently_queues_one_job_per_conv
 def test_each_route_has_a_function_and_a_sample(stack: Stack) -> None:
     samples = {route_of(stem)[1] for stem in all_bodies()}
     assert samples == {function for _, function in ROUTES.values()}
+
+
+def test_every_lambda_event_in_events_runs_its_function(stack: Stack) -> None:
+    """The files under ``events/`` are what ``sam local invoke -e`` feeds; each must work as is."""
+    from tests.builders import EVENTS
+
+    files = sorted(EVENTS.glob("*.json"))
+    assert files
+    for path in files:
+        function = path.name.split(".", 1)[0]
+        result = stack.invoke(function, json.loads(path.read_text()))
+        if "statusCode" in result:
+            assert result["statusCode"] == 202, path.name
+        elif "batchItemFailures" in result:
+            assert result["batchItemFailures"] == [], path.name
+        else:
+            assert result["status"] == "accepted", path.name
+    assert {j["conversationId"] for j in stack.queued_jobs()} == {body("acw-a")["conversationId"]}
