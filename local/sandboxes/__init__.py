@@ -1,0 +1,1 @@
+"""Local HTTP fakes of the outside systems (Salesforce, Dataverse, Automation Anywhere, Genesys Cloud)."""

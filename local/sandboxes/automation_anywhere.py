@@ -1,0 +1,210 @@
+"""A fake Automation Anywhere Control Room: API-key login, bot deploys, the activity list, callbacks.
+
+Every accepted deploy is a new run, as on the real Control Room (there is no idempotency key), so
+``state()["deployments"]`` shows whether a client deployed twice. ``complete`` (or
+``POST /__sandbox/complete {"deploymentId", "status", "botOutput"}``) finishes a run and POSTs the
+callback to the ``callbackInfo.url`` it was deployed with, carrying its ``callbackInfo.headers``. The
+callback body is the peer-documented ``{deploymentId, status, deviceId, userId, botOutput}``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from local.sandboxes.base import SANDBOX_SECRET, Knobs, Reply, Request, Route, SandboxServer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+INPUT_TYPES = frozenset({"STRING", "NUMBER", "BOOLEAN", "LIST", "DICTIONARY", "DATETIME"})
+CALLBACK_TIMEOUT_S = 5.0
+
+
+@dataclass
+class AutomationAnywhereKnobs(Knobs):
+    """``device_available``: False makes a deploy fail with 412, as when the default device is offline or busy."""
+
+    device_available: bool = True
+
+
+def _error(status: int, code: str, message: str) -> Reply:
+    return Reply(status, {"code": code, "message": message})
+
+
+def _bot_input_error(bot_input: Any) -> str | None:
+    """Why a ``botInput`` is malformed: each value is ``{"type": T, "<t in lower case>": value}``; DATETIME uses
+    ``string``."""
+    if not isinstance(bot_input, dict):
+        return "botInput must be an object"
+    for name, variable in bot_input.items():
+        kind = variable.get("type") if isinstance(variable, dict) else None
+        if kind not in INPUT_TYPES:
+            return f"botInput.{name}: unknown type"
+        value_key = "string" if kind == "DATETIME" else str(kind).lower()
+        if value_key not in variable:
+            return f"botInput.{name}: missing {value_key}"
+    return None
+
+
+def _deploy_error(body: Any) -> str | None:
+    """Why a deploy request is malformed, if it is."""
+    if not isinstance(body, dict) or not isinstance(body.get("fileId"), int):
+        return "fileId is required"
+    users = body.get("runAsUserIds")
+    if not isinstance(users, list) or not users or not all(isinstance(u, int) for u in users):
+        return "runAsUserIds is required"
+    return _bot_input_error(body.get("botInput", {}))
+
+
+def _matches(item: dict[str, Any], rule: Any) -> bool:
+    """The activity-list filter: ``eq``/``ne`` on a field, ``and``/``or`` over ``operands``."""
+    if not isinstance(rule, dict):
+        raise TypeError("filter must be an object")
+    operator = rule.get("operator")
+    if operator in ("and", "or"):
+        results = (_matches(item, operand) for operand in rule.get("operands") or [])
+        return all(results) if operator == "and" else any(results)
+    if operator in ("eq", "ne"):
+        equal = str(item.get(str(rule.get("field")))) == str(rule.get("value"))
+        return equal if operator == "eq" else not equal
+    raise TypeError(f"unsupported operator {operator!r}")
+
+
+class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
+    """A Control Room at ``url``; callbacks only go to ``callback_hosts`` (loopback by default)."""
+
+    def __init__(
+        self,
+        *,
+        username: str = "svc_api",
+        api_key: str = SANDBOX_SECRET,
+        callback_hosts: Iterable[str] = ("127.0.0.1", "localhost"),
+        knobs: AutomationAnywhereKnobs | None = None,
+        seed: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.username = username
+        self.api_key = api_key
+        self.callback_hosts = frozenset(callback_hosts)
+        self.deployments: dict[str, dict[str, Any]] = {}  # deploymentId → the run, in deploy order
+        super().__init__(knobs or AutomationAnywhereKnobs(), seed=seed, host=host, port=port)
+
+    def api_routes(self) -> Sequence[Route]:
+        return [
+            Route("POST", re.compile(r"/v1/authentication"), "authentication", self._authenticate, "token"),
+            Route("POST", re.compile(r"/v3/automations/deploy"), "deploy", self._deploy),
+            Route("POST", re.compile(r"/v3/activity/list"), "activity_list", self._activity_list),
+            Route("POST", re.compile(r"/__sandbox/complete"), "complete", self._complete_route, "control"),
+        ]
+
+    def throttle_reply(self) -> Reply:
+        return Reply(429, {"code": "too.many.requests", "message": "Too many requests"}, {"Retry-After": "2"})
+
+    def fail_reply(self) -> Reply:
+        return _error(500, "internal.server.error", "Internal server error")
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"deployments": copy.deepcopy(list(self.deployments.values()))}
+
+    def complete(self, deployment_id: str, status: str = "COMPLETED", bot_output: dict[str, Any] | None = None) -> int:
+        """Finish a run and POST its callback; the callback's HTTP status (0 when it could not be delivered)."""
+        with self.lock:
+            run = self.deployments[deployment_id]
+            run.update(status=status, progress=100)
+            callback = copy.deepcopy(run.get("callbackInfo") or {})
+            user_ids = run.get("runAsUserIds") or [None]
+        url = callback.get("url")
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError("the run has no http(s) callback URL")
+        if urlsplit(url).hostname not in self.callback_hosts:
+            raise ValueError("the callback URL's host is not allowed")
+        payload = {
+            "deploymentId": deployment_id,
+            "status": status,
+            "deviceId": "sandbox-device",
+            "userId": user_ids[0],
+            "botOutput": bot_output or {},
+        }
+        headers = {"Content-Type": "application/json", **callback.get("headers", {})}
+        request = urllib.request.Request(url, json.dumps(payload).encode(), headers, method="POST")  # noqa: S310 - scheme and host checked above
+        try:
+            with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT_S) as response:  # noqa: S310 - as above
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            return 0
+
+    def _authenticate(self, request: Request) -> Reply:
+        try:
+            body = request.json()
+        except ValueError:
+            return _error(400, "bad.request", "The request body is not valid JSON")
+        if not isinstance(body, dict) or body.get("username") != self.username or body.get("apiKey") != self.api_key:
+            return _error(401, "um.login.invalid.credentials", "Invalid credentials")
+        return Reply(
+            200, {"token": self.issue_token("eyJhbGciOiJSUzUxMiJ9.sandbox."), "user": {"username": self.username}}
+        )
+
+    def _deploy(self, request: Request) -> Reply:
+        if not self.token_valid(request.headers.get("X-Authorization")):
+            return _error(401, "um.token.invalid", "Unauthorized")
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        problem = _deploy_error(body)
+        if problem is not None:
+            return _error(400, "bot.deploy.invalid", problem)
+        if not self.knobs.device_available:
+            return _error(412, "bot.deploy.device.unavailable", "No device is available to run the bot")
+        deployment_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        automation_name = f"bot-{body['fileId']}_{len(self.deployments) + 1:04d}_API"
+        self.deployments[deployment_id] = {
+            "deploymentId": deployment_id,
+            "automationName": automation_name,
+            "fileId": body["fileId"],
+            "runAsUserIds": body["runAsUserIds"],
+            "poolIds": body.get("poolIds", []),
+            "overrideDefaultDevice": body.get("overrideDefaultDevice", False),
+            "botInput": body.get("botInput", {}),
+            "callbackInfo": body.get("callbackInfo"),
+            "status": "DEPLOYED",
+            "progress": 0,
+        }
+        return Reply(201, {"deploymentId": deployment_id, "automationName": automation_name})
+
+    def _activity_list(self, request: Request) -> Reply:
+        if not self.token_valid(request.headers.get("X-Authorization")):
+            return _error(401, "um.token.invalid", "Unauthorized")
+        try:
+            body = request.json() or {}
+            rule = body.get("filter")
+            runs = [
+                {
+                    "id": f"{run['deploymentId']}_{index:016x}",
+                    **{k: run[k] for k in ("deploymentId", "automationName", "fileId", "status", "progress")},
+                }
+                for index, run in enumerate(self.deployments.values(), start=1)
+            ]
+            matched = [run for run in runs if rule is None or _matches(run, rule)]
+        except (ValueError, TypeError, AttributeError) as exc:
+            return _error(400, "bad.request", str(exc))
+        return Reply(200, {"page": {"offset": 0, "total": len(runs), "totalFilter": len(matched)}, "list": matched})
+
+    def _complete_route(self, request: Request) -> Reply:
+        try:
+            body = request.json()
+            status = self.complete(str(body["deploymentId"]), body.get("status", "COMPLETED"), body.get("botOutput"))
+        except (ValueError, TypeError, KeyError) as exc:
+            return Reply(400, {"error": str(exc) or type(exc).__name__})
+        return Reply(200, {"callbackStatus": status})

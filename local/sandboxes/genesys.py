@@ -1,0 +1,110 @@
+"""A fake Genesys Cloud: client-credentials login and wrap-up codes from a seeded map.
+
+Both hosts are this one server: ``login.<domain>`` (``POST /oauth/token``) and ``api.<domain>``
+(``GET /api/v2/routing/wrapupcodes/{id}``). Errors use the platform's ``{message, code, status,
+contextId, details, errors}`` body, and a 429 carries ``Retry-After`` in seconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET, Knobs, Reply, Request, Route, SandboxServer
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+
+@dataclass
+class GenesysKnobs(Knobs):
+    """``retry_after_s``: the ``Retry-After`` of a throttled answer."""
+
+    retry_after_s: int = 3
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Reply:
+    body = {"message": message, "code": code, "status": status, "contextId": "sandbox", "details": [], "errors": []}
+    return Reply(status, body, headers or {})
+
+
+class GenesysSandbox(SandboxServer[GenesysKnobs]):
+    """Login and Platform API of one org whose wrap-up codes are ``wrapup_codes`` (id → name)."""
+
+    def __init__(
+        self,
+        *,
+        wrapup_codes: Mapping[str, str] | None = None,
+        client_id: str = SANDBOX_CLIENT_ID,
+        client_secret: str = SANDBOX_SECRET,
+        token_lifetime_s: int = 86_399,
+        knobs: GenesysKnobs | None = None,
+        seed: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.wrapup_codes = dict(wrapup_codes or {})
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token_lifetime_s = token_lifetime_s
+        super().__init__(knobs or GenesysKnobs(), seed=seed, host=host, port=port)
+
+    def api_routes(self) -> Sequence[Route]:
+        return [
+            Route("POST", re.compile(r"/oauth/token"), "token", self._token, "token"),
+            Route("GET", re.compile(r"/api/v2/routing/wrapupcodes/(?P<code_id>[^/]+)"), "wrapupcode", self._wrapup),
+        ]
+
+    def throttle_reply(self) -> Reply:
+        seconds = self.knobs.retry_after_s
+        message = f"Rate limit exceeded the maximum. Retry the request in [{seconds}] seconds"
+        return _error(429, "too.many.requests.retry.after", message, {"Retry-After": str(seconds)})
+
+    def fail_reply(self) -> Reply:
+        return _error(500, "internal.server.error", "The server encountered an unexpected condition.")
+
+    def not_found(self, request: Request) -> Reply:
+        return _error(404, "not.found", "The requested resource was not found.")
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"wrapup_codes": dict(self.wrapup_codes)}
+
+    def _basic_credentials(self, request: Request) -> tuple[str, str] | None:
+        scheme, _, encoded = (request.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return client_id, secret
+
+    def _token(self, request: Request) -> Reply:
+        if request.form().get("grant_type") != "client_credentials":
+            return Reply(400, {"error": "unsupported_grant_type", "description": "grant type not supported"})
+        if self._basic_credentials(request) != (self.client_id, self.client_secret):
+            return Reply(400, {"error": "invalid_client", "description": "client not found"})
+        token = self.issue_token("sandbox-genesys-")
+        return Reply(200, {"access_token": token, "token_type": "bearer", "expires_in": self.token_lifetime_s})
+
+    def _wrapup(self, request: Request) -> Reply:
+        if not self.token_valid(request.bearer()):
+            return _error(401, "bad.credentials", "Invalid login credentials.")
+        code_id = unquote(request.params["code_id"])
+        name = self.wrapup_codes.get(code_id)
+        if name is None:
+            return _error(404, "not.found", f"Wrap-up code {code_id} not found")
+        return Reply(
+            200,
+            {
+                "id": code_id,
+                "name": name,
+                "dateCreated": "2025-01-01T00:00:00.000Z",
+                "createdBy": "sandbox",
+                "selfUri": f"/api/v2/routing/wrapupcodes/{code_id}",
+            },
+        )

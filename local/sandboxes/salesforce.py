@@ -1,0 +1,144 @@
+"""A fake Salesforce org: client-credentials login on the My Domain host and sObject Collections upsert.
+
+Records are stored per object by external id, so an upsert of a known key updates it and never
+creates a second record. Shapes follow the REST API: per-record results in request order with the
+error key ``statusCode``; whole-request errors as ``[{"message", "errorCode"}]``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET, Knobs, Reply, Request, Route, SandboxServer
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+MAX_RECORDS = 200
+ORG_ID = "00D000000000001AAA"
+INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+
+
+@dataclass
+class SalesforceKnobs(Knobs):
+    """``required_fields``: a record without one of these fails with ``REQUIRED_FIELD_MISSING``.
+
+    ``throttle_ratio`` answers 403 ``REQUEST_LIMIT_EXCEEDED`` or 503, half and half.
+    """
+
+    required_fields: list[str] = field(default_factory=list)
+
+
+def _error(code: str, message: str, fields: list[str] | None = None) -> dict[str, Any]:
+    return {"success": False, "errors": [{"statusCode": code, "message": message, "fields": fields or []}]}
+
+
+class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
+    """Login at ``{url}/services/oauth2/token``; the API at the returned ``instance_url`` (the same server)."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str = SANDBOX_CLIENT_ID,
+        client_secret: str = SANDBOX_SECRET,
+        knobs: SalesforceKnobs | None = None,
+        seed: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.records: dict[str, dict[str, dict[str, Any]]] = {}  # object → external id → fields (with Id)
+        self._next_id = 0
+        self._api_calls = 0
+        super().__init__(knobs or SalesforceKnobs(), seed=seed, host=host, port=port)
+
+    def api_routes(self) -> Sequence[Route]:
+        return [
+            Route("POST", re.compile(r"/services/oauth2/token"), "token", self._token, "token"),
+            Route(
+                "PATCH",
+                re.compile(r"/services/data/v(?P<version>\d+\.\d)/composite/sobjects/(?P<object>\w+)/(?P<field>\w+)"),
+                "upsert",
+                self._upsert,
+            ),
+        ]
+
+    def throttle_reply(self) -> Reply:
+        if self.rng.random() < 0.5:
+            return Reply(403, [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
+        return Reply(503, [{"message": "Server unavailable", "errorCode": "SERVER_UNAVAILABLE"}])
+
+    def fail_reply(self) -> Reply:
+        return Reply(500, [{"message": "An unexpected error occurred.", "errorCode": "UNKNOWN_EXCEPTION"}])
+
+    def not_found(self, request: Request) -> Reply:
+        return Reply(404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}])
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"records": copy.deepcopy(self.records)}
+
+    def _token(self, request: Request) -> Reply:
+        form = request.form()
+        if form.get("grant_type") != "client_credentials":
+            return Reply(400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"})
+        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+            return Reply(400, {"error": "invalid_client", "error_description": "invalid client credentials"})
+        return Reply(
+            200,
+            {
+                "access_token": self.issue_token(f"{ORG_ID[:15]}!sandbox."),
+                "signature": "c2FuZGJveA==",
+                "scope": "api",
+                "instance_url": self.url,
+                "id": f"{self.url}/id/{ORG_ID}/005000000000001AAA",
+                "token_type": "Bearer",
+                "issued_at": str(int(time.time() * 1000)),
+            },
+        )
+
+    def _upsert(self, request: Request) -> Reply:
+        if not self.token_valid(request.bearer()):
+            return Reply(401, INVALID_SESSION)
+        try:
+            body = request.json()
+        except ValueError:
+            return Reply(400, [{"message": "Unexpected character", "errorCode": "JSON_PARSER_ERROR"}])
+        records = body.get("records") if isinstance(body, dict) else None
+        if not isinstance(records, list):
+            return Reply(400, [{"message": "records must be a list", "errorCode": "INVALID_FIELD"}])
+        if len(records) > MAX_RECORDS:
+            message = f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call"
+            return Reply(400, [{"message": message, "errorCode": "EXCEEDED_ID_LIMIT"}])
+        obj, key_field = request.params["object"], request.params["field"]
+        keys = Counter(r.get(key_field) for r in records if isinstance(r, dict))
+        results = [self._upsert_one(obj, key_field, record, keys) for record in records]
+        self._api_calls += 1
+        return Reply(200, results, {"Sforce-Limit-Info": f"api-usage={self._api_calls}/15000"})
+
+    def _upsert_one(self, obj: str, key_field: str, record: Any, keys: Counter[Any]) -> dict[str, Any]:
+        if not isinstance(record, dict) or (record.get("attributes") or {}).get("type") != obj:
+            return _error("INVALID_TYPE", f"each record needs attributes.type {obj}")
+        key = record.get(key_field)
+        if not isinstance(key, str) or not key:
+            return _error("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{key_field}]", [key_field])
+        if keys[key] > 1:
+            return _error("DUPLICATE_EXTERNAL_ID", f"Duplicate external id specified: {key}", [key_field])
+        missing = [name for name in self.knobs.required_fields if record.get(name) in (None, "")]
+        if missing:
+            return _error("REQUIRED_FIELD_MISSING", f"Required fields are missing: {missing}", missing)
+        values = {k: v for k, v in record.items() if k != "attributes"}
+        stored = self.records.setdefault(obj, {})
+        existing = stored.get(key)
+        if existing is not None:
+            existing.update(values)
+            return {"id": existing["Id"], "success": True, "errors": [], "created": False}
+        self._next_id += 1
+        record_id = f"a00{self._next_id:012d}AAA"
+        stored[key] = {"Id": record_id, **values}
+        return {"id": record_id, "success": True, "errors": [], "created": True}

@@ -1,0 +1,171 @@
+"""AutomationAnywhereSink against the Control Room fake over HTTP, with the in-memory ledger."""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING
+
+import pytest
+from cxbridge.adapters.automation_anywhere import AutomationAnywhereMapping, AutomationAnywhereSink
+from cxbridge.adapters.memory_ledger import InMemoryBotDeploymentLedger
+from cxbridge.adapters.oauth import AutomationAnywhereTokenSource, TokenCache
+from cxbridge.domain.crm import WriteStatus
+
+from local.sandboxes.base import SANDBOX_SECRET
+from tests.unit.adapters.support import SHORT_TIMEOUT_S, FakeClock, outcome
+
+if TYPE_CHECKING:
+    from local.sandboxes.automation_anywhere import AutomationAnywhereSandbox
+
+MAPPING = AutomationAnywhereMapping(
+    file_id=87,
+    run_as_user_ids=[3],
+    bot_input={"sConversationId": "conversation_id", "sDisposition": "disposition", "nHandleSeconds": "handle_s"},
+)
+CALLBACK_URL = "http://127.0.0.1:9/aa/callback"
+CALLBACK_HEADERS = {"X-Callback-Secret": "shared-secret"}
+
+
+@pytest.fixture
+def ledger(clock: FakeClock) -> InMemoryBotDeploymentLedger:
+    return InMemoryBotDeploymentLedger(clock)
+
+
+def make_sink(
+    server: AutomationAnywhereSandbox,
+    ledger: InMemoryBotDeploymentLedger,
+    clock: FakeClock,
+    *,
+    mapping: AutomationAnywhereMapping = MAPPING,
+    control_room_url: str | None = None,
+    timeout_s: float = 5.0,
+) -> AutomationAnywhereSink:
+    tokens = TokenCache(AutomationAnywhereTokenSource(server.url, "svc_api", SANDBOX_SECRET))
+    return AutomationAnywhereSink(
+        mapping,
+        control_room_url or server.url,
+        tokens,
+        ledger,
+        callback_url=CALLBACK_URL,
+        callback_headers=CALLBACK_HEADERS,
+        timeout_s=timeout_s,
+        clock=clock,
+    )
+
+
+def test_deploy_sends_typed_inputs_and_records_the_deployment(
+    control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
+) -> None:
+    results = make_sink(control_room, ledger, clock).write([outcome(1, disposition=None)])
+
+    (deployment,) = control_room.state()["deployments"]
+    assert (results[0].status, results[0].crm_id) == (WriteStatus.SUBMITTED, deployment["deploymentId"])
+    assert deployment["fileId"] == 87
+    assert deployment["runAsUserIds"] == [3]
+    assert deployment["overrideDefaultDevice"] is False
+    assert deployment["botInput"] == {
+        "sConversationId": {"type": "STRING", "string": "conv-0001"},
+        "nHandleSeconds": {"type": "NUMBER", "number": 386},
+    }
+    assert deployment["callbackInfo"] == {"url": CALLBACK_URL, "headers": CALLBACK_HEADERS}
+    entry = ledger.get("conv-0001")
+    assert entry is not None
+    assert entry.deployment_id == deployment["deploymentId"]
+
+
+def test_a_redelivery_does_not_deploy_twice(
+    control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
+) -> None:
+    sink = make_sink(control_room, ledger, clock)
+    first = sink.write([outcome(1)])
+    clock.advance(3_600)
+    again = sink.write([outcome(1), outcome(1)])
+
+    assert [r.status for r in again] == [WriteStatus.SUBMITTED] * 2
+    assert {r.crm_id for r in again} == {first[0].crm_id}
+    assert control_room.requests("deploy") == 1
+    assert len(control_room.state()["deployments"]) == 1
+
+
+def test_a_refused_deploy_is_permanent_and_releases_the_claim(
+    control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
+) -> None:
+    control_room.configure(device_available=False)
+    sink = make_sink(control_room, ledger, clock)
+
+    refused = sink.write([outcome(1)])
+
+    assert (refused[0].status, refused[0].reason) == (WriteStatus.PERMANENT, "bot.deploy.device.unavailable")
+    assert ledger.get("conv-0001") is None
+    control_room.configure(device_available=True)  # a redrive after the device is back deploys
+    assert sink.write([outcome(1)])[0].status is WriteStatus.SUBMITTED
+
+
+def test_a_throttled_deploy_releases_the_claim_so_a_retry_deploys(
+    control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
+) -> None:
+    control_room.configure(throttle_ratio=1.0)
+    sink = make_sink(control_room, ledger, clock)
+
+    throttled = sink.write([outcome(1)])
+
+    assert (throttled[0].status, throttled[0].retry_after_s) == (WriteStatus.THROTTLED, 2.0)
+    assert ledger.get("conv-0001") is None
+    control_room.configure(throttle_ratio=0.0)
+    assert sink.write([outcome(1)])[0].status is WriteStatus.SUBMITTED
+    assert len(control_room.state()["deployments"]) == 1
+
+
+def test_a_timed_out_deploy_keeps_its_claim_and_never_deploys_on_a_guess(
+    control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
+) -> None:
+    control_room.configure(timeout_ratio=1.0)
+    sink = make_sink(control_room, ledger, clock, timeout_s=SHORT_TIMEOUT_S)
+
+    timed_out = sink.write([outcome(1)])
+    control_room.configure(timeout_ratio=0.0)
+    in_flight = sink.write([outcome(1)])
+    clock.advance(61)
+    ambiguous = sink.write([outcome(1)])
+
+    assert (timed_out[0].status, timed_out[0].reason) == (WriteStatus.TRANSIENT, "timeout")
+    assert (in_flight[0].status, in_flight[0].reason) == (WriteStatus.TRANSIENT, "deployment-in-flight")
+    assert (ambiguous[0].status, ambiguous[0].reason) == (WriteStatus.PERMANENT, "ambiguous-deployment")
+    assert control_room.requests("deploy") == 1
+
+
+def test_a_connection_never_made_releases_the_claim(
+    control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
+) -> None:
+    with socket.socket() as bound_not_listening:  # held, so no one else takes the port; connecting is refused
+        bound_not_listening.bind(("127.0.0.1", 0))
+        dead_url = f"http://127.0.0.1:{bound_not_listening.getsockname()[1]}"
+        results = make_sink(control_room, ledger, clock, control_room_url=dead_url).write([outcome(1)])
+
+    assert (results[0].status, results[0].reason) == (WriteStatus.TRANSIENT, "connection")
+    assert ledger.get("conv-0001") is None
+
+
+def test_an_expired_token_is_renewed_once(
+    control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
+) -> None:
+    control_room.configure(expire_tokens_after=1)
+
+    results = make_sink(control_room, ledger, clock).write([outcome(1), outcome(2)])
+
+    assert [r.status for r in results] == [WriteStatus.SUBMITTED] * 2
+    assert control_room.requests("authentication") == 2
+    assert control_room.requests("deploy") == 3
+    assert len(control_room.state()["deployments"]) == 2
+
+
+def test_a_mapping_to_an_unknown_attribute_is_permanent_and_claims_nothing(
+    control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
+) -> None:
+    mapping = MAPPING.model_copy(update={"bot_input": {"sPhone": "ani"}})
+
+    results = make_sink(control_room, ledger, clock, mapping=mapping).write([outcome(1)])
+
+    assert (results[0].status, results[0].reason) == (WriteStatus.PERMANENT, "mapping:ani")
+    assert ledger.get("conv-0001") is None
+    assert control_room.state()["requests"] == {}

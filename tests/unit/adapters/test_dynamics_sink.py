@@ -1,0 +1,145 @@
+"""DynamicsSink against the Entra ID + Dataverse fake over HTTP."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from cxbridge.adapters.dynamics import DynamicsMapping, DynamicsSink, key_literal
+from cxbridge.adapters.oauth import EntraTokenSource, TokenCache
+from cxbridge.domain.crm import WriteStatus
+from pydantic import ValidationError
+
+from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
+from tests.unit.adapters.support import SHORT_TIMEOUT_S, outcome
+
+if TYPE_CHECKING:
+    from local.sandboxes.dynamics import DynamicsSandbox
+
+ENTITY_SET = "cxb_calllogs"
+KEY = "cxb_conversationid"
+MAPPING = DynamicsMapping(
+    entity_set=ENTITY_SET, alternate_key=KEY, fields={"cxb_disposition": "disposition", "cxb_handleseconds": "handle_s"}
+)
+
+
+def make_sink(server: DynamicsSandbox, mapping: DynamicsMapping = MAPPING, timeout_s: float = 5.0) -> DynamicsSink:
+    source = EntraTokenSource(
+        tenant_id="sandbox-tenant",
+        client_id=SANDBOX_CLIENT_ID,
+        client_secret=SANDBOX_SECRET,
+        resource_url=server.url,
+        login_base_url=server.url,
+    )
+    return DynamicsSink(mapping, server.url, TokenCache(source), timeout_s=timeout_s)
+
+
+def rows(server: DynamicsSandbox) -> dict[str, dict[str, object]]:
+    table: dict[str, dict[str, object]] = server.state()["rows"].get(ENTITY_SET, {})
+    return table
+
+
+def test_upsert_by_alternate_key_with_odata_headers(dynamics: DynamicsSandbox) -> None:
+    results = make_sink(dynamics).write([outcome(1, handle_s=None)])
+
+    assert results[0].status is WriteStatus.WRITTEN
+    row = rows(dynamics)[f"{KEY}=conv-0001"]
+    assert row == {"id": results[0].crm_id, KEY: "conv-0001", "cxb_disposition": "Resolved"}
+    assert dynamics.state()["last_odata_headers"] == {
+        "Accept": "application/json",
+        "OData-MaxVersion": "4.0",
+        "OData-Version": "4.0",
+        "Content-Type": "application/json",
+    }
+
+
+def test_a_second_upsert_updates_the_same_row_one_request_per_record(dynamics: DynamicsSandbox) -> None:
+    sink = make_sink(dynamics)
+    first = sink.write([outcome(1), outcome(2)])
+    second = sink.write([outcome(1, disposition="Escalated")])
+
+    assert sink.max_batch == 1
+    assert dynamics.requests("upsert") == 3
+    assert second[0].crm_id == first[0].crm_id
+    assert len(rows(dynamics)) == 2
+    assert rows(dynamics)[f"{KEY}=conv-0001"]["cxb_disposition"] == "Escalated"
+
+
+def test_single_quotes_in_a_key_are_doubled(dynamics: DynamicsSandbox) -> None:
+    assert key_literal("o'brien 1") == "'o''brien%201'"
+
+    results = make_sink(dynamics).write([outcome(1, conversation_id="o'brien")])
+
+    assert results[0].status is WriteStatus.WRITTEN
+    assert f"{KEY}=o'brien" in rows(dynamics)
+
+
+@pytest.mark.parametrize("conversation_id", ["a/b", "a:b", "50%", "a?b", "a&b", "a\\b", "<x>", "a*b", ""])
+def test_a_key_with_a_character_dataverse_cannot_take_is_permanent(
+    dynamics: DynamicsSandbox, conversation_id: str
+) -> None:
+    results = make_sink(dynamics).write([outcome(1, conversation_id=conversation_id)])
+
+    assert (results[0].status, results[0].reason) == (WriteStatus.PERMANENT, "key:unsupported-character")
+    assert dynamics.requests("upsert") == 0
+
+
+def test_429_is_throttled_with_retry_after(dynamics: DynamicsSandbox) -> None:
+    dynamics.configure(throttle_ratio=1.0, retry_after_s=7)
+
+    results = make_sink(dynamics).write([outcome(1)])
+
+    assert (results[0].status, results[0].retry_after_s, results[0].reason) == (
+        WriteStatus.THROTTLED,
+        7.0,
+        "0x80072322",
+    )
+
+
+def test_a_server_error_is_transient(dynamics: DynamicsSandbox) -> None:
+    dynamics.configure(fail_ratio=1.0)
+
+    results = make_sink(dynamics).write([outcome(1)])
+
+    assert (results[0].status, results[0].reason) == (WriteStatus.TRANSIENT, "0x80040216")
+
+
+def test_a_timeout_is_transient(dynamics: DynamicsSandbox) -> None:
+    dynamics.configure(timeout_ratio=1.0)
+
+    results = make_sink(dynamics, timeout_s=SHORT_TIMEOUT_S).write([outcome(1)])
+
+    assert (results[0].status, results[0].reason) == (WriteStatus.TRANSIENT, "timeout")
+
+
+def test_an_unknown_column_is_permanent_with_the_error_code(dynamics: DynamicsSandbox) -> None:
+    dynamics.configure(columns=["cxb_disposition"])
+
+    results = make_sink(dynamics).write([outcome(1)])
+
+    assert (results[0].status, results[0].reason) == (WriteStatus.PERMANENT, "0x80060888")
+    assert rows(dynamics) == {}
+
+
+def test_an_expired_token_is_renewed_once(dynamics: DynamicsSandbox) -> None:
+    dynamics.configure(expire_tokens_after=1)
+
+    results = make_sink(dynamics).write([outcome(1), outcome(2)])
+
+    assert [r.status for r in results] == [WriteStatus.WRITTEN] * 2
+    assert dynamics.requests("token") == 2
+    assert dynamics.requests("upsert") == 3
+
+
+def test_a_mapping_to_an_unknown_attribute_is_permanent(dynamics: DynamicsSandbox) -> None:
+    mapping = MAPPING.model_copy(update={"fields": {"cxb_notes": "wrapup_notes"}})
+
+    results = make_sink(dynamics, mapping).write([outcome(1)])
+
+    assert (results[0].status, results[0].reason) == (WriteStatus.PERMANENT, "mapping:wrapup_notes")
+    assert dynamics.state()["requests"] == {}
+
+
+def test_the_mapping_rejects_mapping_the_alternate_key() -> None:
+    with pytest.raises(ValidationError, match="alternate key"):
+        DynamicsMapping(entity_set=ENTITY_SET, alternate_key=KEY, fields={KEY: "conversation_id"})
