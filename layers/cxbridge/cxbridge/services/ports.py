@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from cxbridge.domain.breaker import BreakerState
     from cxbridge.domain.call_record import CallRecord
-    from cxbridge.domain.crm import LedgerEntry
+    from cxbridge.domain.crm import CrmOutcome, CrmWriteResult, LedgerEntry
     from cxbridge.models.crm_job import CrmJob
 
 
@@ -47,4 +50,48 @@ class BotDeploymentLedger(Protocol):
 
     def release(self, conversation_id: str) -> None:
         """Drop a claim whose deploy certainly did not happen, so a retry may deploy."""
+        ...
+
+
+class CrmSink(Protocol):
+    """A CRM (or an RPA bot standing in for one) that upserts call outcomes keyed by conversation id."""
+
+    max_batch: int
+
+    def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+        """One result per outcome, in order; never raises for a single record's failure."""
+        ...
+
+
+class DispositionResolver(Protocol):
+    """Wrap-up code id → the name a CRM shows."""
+
+    def resolve(self, code_id: str) -> str:
+        """The name; raises ``UpstreamFailure`` when it cannot be known now."""
+        ...
+
+
+class SyncStatusStore(Protocol):
+    """The call records as the CRM-sync worker reads and settles them."""
+
+    def current(self, conversation_ids: Sequence[str]) -> dict[str, CallRecord]:
+        """The records as they are now (strongly consistent), by conversation id; missing ones absent."""
+        ...
+
+    def mark_synced(self, record: CallRecord, crm_id: str | None) -> None:
+        """Mark synced if the record is still at ``record.version``; else raise ``VersionConflict``."""
+        ...
+
+    def mark_failed(self, conversation_id: str, reason: str) -> None:
+        """Mark the record ``failed`` with the reason (its job goes to the dead-letter queue)."""
+        ...
+
+
+class BreakerStore(Protocol):
+    """The circuit breaker's state, shared by every concurrent worker."""
+
+    def load(self) -> BreakerState: ...
+
+    def update(self, change: Callable[[BreakerState], BreakerState]) -> BreakerState:
+        """Apply ``change`` atomically (read, change, conditional write; again on conflict)."""
         ...
