@@ -11,13 +11,13 @@ import pytest
 from moto import mock_aws
 
 from local.lambda_context import LocalContext
+from local.resources import LocalResources, create_all
 from local.streams import StreamPump
-from local.template import create_table
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-TABLE = "CallRecords"
+TABLE = "CallRecordsTable"  # the local stack names each resource by its logical id
 
 
 @dataclass
@@ -26,9 +26,16 @@ class Stack:
 
     dynamodb: Any
     sqs: Any
-    queue_url: str
-    dlq_url: str
+    resources: LocalResources
     pump: StreamPump
+
+    @property
+    def queue_url(self) -> str:
+        return self.resources.queue_urls["CrmSyncQueue"]
+
+    @property
+    def dlq_url(self) -> str:
+        return self.resources.queue_urls["CrmSyncDeadLetterQueue"]
 
     def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
         """Invoke ``functions/<function>/app.py`` in-process, as Lambda would."""
@@ -66,11 +73,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         sqs = boto3.client("sqs")
-        create_table(dynamodb, "CallRecordsTable", TABLE)
-        dlq_url = sqs.create_queue(QueueName="crm-sync-dlq")["QueueUrl"]
-        queue_url = sqs.create_queue(QueueName="crm-sync")["QueueUrl"]
-        monkeypatch.setenv("CALL_RECORDS_TABLE", TABLE)
-        monkeypatch.setenv("CRM_SYNC_QUEUE_URL", queue_url)
-        monkeypatch.setenv("MAX_BODY_BYTES", "262144")
+        resources = create_all(dynamodb, sqs)
+        for name, value in resources.function_environment("IngestAcwFunction").items():
+            monkeypatch.setenv(name, value)
         pump = StreamPump(dynamodb, boto3.client("dynamodbstreams"), TABLE)
-        yield Stack(dynamodb, sqs, queue_url, dlq_url, pump)
+        yield Stack(dynamodb, sqs, resources, pump)

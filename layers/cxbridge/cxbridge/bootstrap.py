@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from cxbridge.adapters.aws import client
 from cxbridge.adapters.dynamodb import DynamoCallRecordStore
@@ -10,6 +11,18 @@ from cxbridge.adapters.sqs import SqsJobQueue
 from cxbridge.config import ingest_settings, outbox_settings
 from cxbridge.services.ingest import IngestService
 from cxbridge.services.outbox import OutboxService
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+# Cache-clearing callbacks of every composition module imported so far (each registers its own), so that
+# a handler imports only the wiring it uses and ``reset`` still forgets everything.
+_RESETTERS: list[Callable[[], None]] = []
+
+
+def register(*clear: Callable[[], None]) -> None:
+    """Have ``reset`` call these (the ``cache_clear`` of a composition module's cached factories)."""
+    _RESETTERS.extend(clear)
 
 
 @lru_cache(maxsize=1)
@@ -30,3 +43,5 @@ def reset() -> None:
 
     for cached in (ingest_service, outbox_service, client, config.ingest_settings, config.outbox_settings):
         cached.cache_clear()
+    for clear in _RESETTERS:
+        clear()

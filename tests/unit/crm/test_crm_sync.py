@@ -146,14 +146,23 @@ def test_a_record_that_changed_while_being_written_is_written_again() -> None:
 
 def test_a_run_of_failures_opens_the_breaker_and_later_batches_are_delayed_without_calls() -> None:
     store = InMemorySyncStatusStore([record(f"c{i}") for i in range(3)])
-    crm = ScriptedCrm(answer={f"c{i}": WriteStatus.THROTTLED for i in range(3)})
+    crm = ScriptedCrm(answer={f"c{i}": WriteStatus.THROTTLED for i in range(3)}, max_batch=1)  # 3 requests
     breaker = InMemoryBreakerStore()
     service(crm, store, breaker).sync([item(f"c{i}") for i in range(3)])
     assert breaker.state.is_open(1000.0)
+    requests = crm.requests
     decisions = service(crm, store, breaker, now=1010.0).sync([item("c0", receives=2)])
-    assert crm.requests == 1
+    assert crm.requests == requests
     assert decisions["m-c0"].action is Action.RETRY
     assert decisions["m-c0"].delay_s >= 50  # the breaker's remaining cool-down
+
+
+def test_one_throttled_request_for_many_records_counts_once_toward_the_breaker() -> None:
+    store = InMemorySyncStatusStore([record(f"c{i}") for i in range(50)])
+    crm = ScriptedCrm(answer={f"c{i}": WriteStatus.THROTTLED for i in range(50)})
+    breaker = InMemoryBreakerStore()
+    service(crm, store, breaker).sync([item(f"c{i}") for i in range(50)])
+    assert breaker.state == BreakerState(failures=1)
 
 
 def test_a_success_after_the_cool_down_closes_the_breaker() -> None:

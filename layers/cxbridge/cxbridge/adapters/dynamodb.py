@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cxbridge.domain.call_record import CallRecord, SyncStatus
 from cxbridge.errors import TransientFailure, VersionConflict
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 _SER = TypeSerializer()
 _DESER = TypeDeserializer()
@@ -106,3 +109,79 @@ class DynamoCallRecordStore:
             raise TransientFailure(f"call record write failed: {type(exc).__name__}") from None
         except BotoCoreError as exc:
             raise TransientFailure(f"call record write failed: {type(exc).__name__}") from None
+
+
+class DynamoSyncStatusStore:
+    """``SyncStatusStore`` on the call-records table: batch reads, and settling writes that bump ``version``.
+
+    Bumping the version makes an ingest write racing with the settle re-read and re-merge, so the
+    ``synced`` mark is never overwritten by a merge computed from the record before it.
+    """
+
+    def __init__(self, client: Any, table_name: str, clock: Callable[[], float] = time.time) -> None:
+        self._client = client
+        self._table = table_name
+        self._clock = clock
+
+    def current(self, conversation_ids: Sequence[str]) -> dict[str, CallRecord]:
+        records: dict[str, CallRecord] = {}
+        ids = list(dict.fromkeys(conversation_ids))
+        for start in range(0, len(ids), 100):  # BatchGetItem takes 100 keys
+            request = {
+                self._table: {
+                    "Keys": [{"conversationId": {"S": cid}} for cid in ids[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            for _ in range(10):  # unprocessed keys come back under throttling: ask again for those
+                try:
+                    resp = self._client.batch_get_item(RequestItems=request)
+                except (ClientError, BotoCoreError) as exc:
+                    raise TransientFailure(f"call records read failed: {type(exc).__name__}") from None
+                for item in resp.get("Responses", {}).get(self._table, []):
+                    record = record_from_item(item)
+                    records[record.conversation_id] = record
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise TransientFailure("call records read kept coming back unprocessed")
+        return records
+
+    def _settle(
+        self, conversation_id: str, sets: dict[str, Any], expected_version: int | None, remove: str = ""
+    ) -> None:
+        """Set attributes and bump ``version``, on the version we read (or on the record existing)."""
+        names = {"#v": "version", **{f"#a{i}": name for i, name in enumerate(sets)}}
+        values: dict[str, Any] = {":one": {"N": "1"}}
+        values |= {f":a{i}": _SER.serialize(value) for i, value in enumerate(sets.values())}
+        expression = "SET #v = #v + :one, " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+        condition = "attribute_exists(conversationId)"
+        if expected_version is not None:
+            condition = "#v = :expected"
+            values[":expected"] = {"N": str(expected_version)}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"conversationId": {"S": conversation_id}},
+                UpdateExpression=expression + (f" REMOVE {remove}" if remove else ""),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise VersionConflict(conversation_id) from None
+            raise TransientFailure(f"call record update failed: {type(exc).__name__}") from None
+        except BotoCoreError as exc:
+            raise TransientFailure(f"call record update failed: {type(exc).__name__}") from None
+
+    def mark_synced(self, record: CallRecord, crm_id: str | None) -> None:
+        sets: dict[str, Any] = {"syncStatus": SyncStatus.SYNCED.value, "syncedAt": int(self._clock() * 1000)}
+        if crm_id is not None:
+            sets["crmId"] = crm_id
+        self._settle(record.conversation_id, sets, record.version, remove="syncError")
+
+    def mark_failed(self, conversation_id: str, reason: str) -> None:
+        sets = {"syncStatus": SyncStatus.FAILED.value, "syncError": reason}
+        self._settle(conversation_id, sets, None)

@@ -31,7 +31,9 @@ class InMemorySyncStatusStore:
         stored = self.records.get(record.conversation_id)
         if stored is None or stored.version != record.version:
             raise VersionConflict(record.conversation_id)
-        self.records[record.conversation_id] = replace(stored, version=stored.version + 1, sync_status=SyncStatus.SYNCED)
+        self.records[record.conversation_id] = replace(
+            stored, version=stored.version + 1, sync_status=SyncStatus.SYNCED
+        )
         self.crm_ids[record.conversation_id] = crm_id
 
     def mark_failed(self, conversation_id: str, reason: str) -> None:

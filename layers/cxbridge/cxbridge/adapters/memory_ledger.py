@@ -39,6 +39,16 @@ class InMemoryBotDeploymentLedger:
             if entry is not None and entry.deployment_id is None:
                 del self._entries[conversation_id]
 
+    def forget(self, conversation_id: str) -> None:
+        """Drop the entry after a failed bot run, so a redriven job may deploy again."""
+        with self._lock:
+            self._entries.pop(conversation_id, None)
+
+    def conversation_for(self, deployment_id: str) -> str | None:
+        """The conversation a Control Room callback is about."""
+        with self._lock:
+            return next((c for c, e in self._entries.items() if e.deployment_id == deployment_id), None)
+
     def get(self, conversation_id: str) -> LedgerEntry | None:
         """The entry as it stands (for inspection)."""
         with self._lock:

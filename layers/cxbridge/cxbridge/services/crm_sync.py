@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,7 @@ class Decision:
     action: Action
     delay_s: float = 0.0
     reason: str | None = None
+    throttled: bool = False  # the CRM asked us to slow down (for metrics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ class CrmSyncService:
         self._retry = retry or RetryPolicy()
         self._rand = rand
         self._clock = clock
+        self.crm_requests = 0  # write requests made, for metrics and the benchmark
 
     # ---- decisions ---------------------------------------------------------------------------------
 
@@ -168,17 +170,17 @@ class CrmSyncService:
         return decision
 
     def _write(self, outcomes: list[CrmOutcome]) -> list[CrmWriteResult]:
+        self.crm_requests += -(-len(outcomes) // self._sink.max_batch)
         try:
             results = self._sink.write(outcomes)
         except UpstreamFailure as exc:
             results = [CrmWriteResult(o.conversation_id, exc.status, exc.retry_after_s, exc.reason) for o in outcomes]
-        retryable = {WriteStatus.THROTTLED, WriteStatus.TRANSIENT}
-        failures = sum(r.status in retryable for r in results)
+        # The breaker counts requests, not records: one throttled request of 200 records is one failure.
+        retryable = sum(r.status in {WriteStatus.THROTTLED, WriteStatus.TRANSIENT} for r in results)
         successes = sum(r.status in {WriteStatus.WRITTEN, WriteStatus.SUBMITTED} for r in results)
-        policy = self._breaker_policy
-        self._breaker.update(
-            lambda s: after_calls(s, policy, successes=successes, failures=failures, now=self._clock())
-        )
+        failures = -(-retryable // self._sink.max_batch)
+        policy, now = self._breaker_policy, self._clock()
+        self._breaker.update(lambda s: after_calls(s, policy, successes=successes, failures=failures, now=now))
         return results
 
     def _settle(self, item: SyncItem, record: CallRecord, result: CrmWriteResult) -> Decision:
@@ -196,4 +198,5 @@ class CrmSyncService:
                 self._records.mark_failed(record.conversation_id, reason)
                 return Decision(Action.DEAD_LETTER, reason=reason)
             case _:
-                return self._later(item, record, reason, result.retry_after_s)
+                decision = self._later(item, record, reason, result.retry_after_s)
+                return replace(decision, throttled=result.status is WriteStatus.THROTTLED)

@@ -95,3 +95,27 @@ class BreakerStore(Protocol):
     def update(self, change: Callable[[BreakerState], BreakerState]) -> BreakerState:
         """Apply ``change`` atomically (read, change, conditional write; again on conflict)."""
         ...
+
+
+class BotRunLedger(Protocol):
+    """The bot ledger as the Control Room's callback needs it."""
+
+    def conversation_for(self, deployment_id: str) -> str | None:
+        """The conversation a deployment was for, or None if we never deployed it."""
+        ...
+
+    def forget(self, conversation_id: str) -> None:
+        """Drop the entry after a failed run, so a redriven job may deploy again."""
+        ...
+
+
+class QueueActions(Protocol):
+    """What the worker does to a received CRM-sync message besides deleting it."""
+
+    def delay(self, receipt_handle: str, seconds: float) -> None:
+        """Make the message visible again after ``seconds``."""
+        ...
+
+    def dead_letter(self, body: str, reason: str, conversation_id: str | None) -> None:
+        """Put the message on the dead-letter queue with the reason as an attribute."""
+        ...

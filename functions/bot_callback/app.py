@@ -1,0 +1,40 @@
+"""POST /bots/callback: the Automation Anywhere Control Room reports a bot run's result."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from cxbridge import apigw, crm_bootstrap
+from cxbridge.config import ingest_settings
+from cxbridge.errors import InvalidRequest, RequestRejected, TransientFailure, VersionConflict
+from cxbridge.observability import logger, metrics
+from cxbridge.services.bot_callback import UnknownDeployment
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class BotRunResult(BaseModel):
+    """The Control Room's callback body; only these fields are read, the bot's outputs are ignored."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True, defer_build=True)
+
+    deploymentId: str = Field(min_length=1, max_length=128)
+    status: str = Field(min_length=1, max_length=64)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        body = apigw.json_body(event, ingest_settings().max_body_bytes)
+        try:
+            result = BotRunResult.model_validate(body)
+        except ValidationError as exc:
+            raise InvalidRequest("invalid bot callback", apigw.field_errors(exc)) from None
+        done = crm_bootstrap.bot_callback_service().settle(result.deploymentId, result.status)
+    except RequestRejected as exc:
+        return apigw.rejection(exc)
+    except UnknownDeployment:
+        return apigw.response(404, {"error": "unknown_deployment", "message": "no such deployment"})
+    except (TransientFailure, VersionConflict):
+        return apigw.response(503, {"error": "unavailable", "message": "try again"}, {"Retry-After": "5"})
+    logger.info("bot run settled", extra={"deploymentId": result.deploymentId, "outcome": done})
+    return apigw.response(200, {"status": done, "deploymentId": result.deploymentId})
