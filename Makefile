@@ -11,7 +11,7 @@ PYTHON ?= $(shell for c in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.1
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help install test lint typecheck validate build events local replay bench clean deploy
+.PHONY: help install test lint typecheck validate build events local replay bench redrive clean deploy
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -53,6 +53,9 @@ replay: install  ## start the local stack, post every sample 3x, print what happ
 
 bench: install  ## the DESIGN.md figures (QUICK=1 for a small run); last line is one JSON object
 	$(PY) -m bench $(if $(QUICK),--quick)
+
+redrive: install  ## move dead letters back to their queue (STACK=cxbridge QUEUE=crm-sync|ingest RATE=)
+	$(PY) -m scripts.redrive --stack $(or $(STACK),cxbridge) --queue $(or $(QUEUE),crm-sync) $(if $(RATE),--rate $(RATE))
 
 deploy: build  ## sam deploy (ENV=dev|prod picks the samconfig.toml environment)
 	$(VENV)/bin/sam deploy --config-env $(or $(ENV),default)

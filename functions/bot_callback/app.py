@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from cxbridge import apigw, crm_bootstrap
 from cxbridge.config import ingest_settings
@@ -36,5 +37,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return apigw.response(404, {"error": "unknown_deployment", "message": "no such deployment"})
     except (TransientFailure, VersionConflict):
         return apigw.response(503, {"error": "unavailable", "message": "try again"}, {"Retry-After": "5"})
+    metrics.add_metric(name=f"BotRuns{done.title()}", unit=MetricUnit.Count, value=1)
     logger.info("bot run settled", extra={"deploymentId": result.deploymentId, "outcome": done})
     return apigw.response(200, {"status": done, "deploymentId": result.deploymentId})

@@ -89,6 +89,7 @@ class CrmSyncService:
         self._rand = rand
         self._clock = clock
         self.crm_requests = 0  # write requests made, for metrics and the benchmark
+        self._jitter = rand()
 
     # ---- decisions ---------------------------------------------------------------------------------
 
@@ -96,7 +97,10 @@ class CrmSyncService:
         """Retry later with backoff, or dead-letter with the last reason once the receives are used up."""
         if item.receive_count >= self._retry.max_receives:
             return Decision(Action.DEAD_LETTER, reason=f"retries-exhausted:{reason}")
-        delay = backoff_delay(item.receive_count - 1, self._retry.base_s, self._retry.cap_s, retry_after_s, self._rand)
+        jitter = self._jitter
+        delay = backoff_delay(
+            item.receive_count - 1, self._retry.base_s, self._retry.cap_s, retry_after_s, lambda: jitter
+        )
         return Decision(Action.RETRY, delay_s=delay, reason=reason)
 
     def _outcome(self, record: CallRecord) -> CrmOutcome:
@@ -121,7 +125,12 @@ class CrmSyncService:
     # ---- the batch ---------------------------------------------------------------------------------
 
     def sync(self, items: Sequence[SyncItem]) -> dict[str, Decision]:
-        """A decision for every message id in ``items``."""
+        """A decision for every message id in ``items``.
+
+        One jitter draw per batch: the messages of a failed request come back together and are written
+        in one request again, while different batches (and workers) still spread out.
+        """
+        self._jitter = self._rand()
         decisions, due = self._triage(items)
         now = self._clock()
         state = self._breaker.load()

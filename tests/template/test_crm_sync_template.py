@@ -1,0 +1,58 @@
+"""Template assertions for the CRM-sync worker: event source, partial failures, limits, least privilege."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def function(sam: dict[str, Any], name: str) -> dict[str, Any]:
+    props: dict[str, Any] = sam["Resources"][name]["Properties"]
+    return props
+
+
+def test_worker_consumes_the_crm_sync_queue_with_partial_batch_failures_and_a_concurrency_cap(
+    sam: dict[str, Any],
+) -> None:
+    (event,) = function(sam, "CrmSyncWorkerFunction")["Events"].values()
+    assert event["Type"] == "SQS"
+    props = event["Properties"]
+    assert props["Queue"] == {"Fn::GetAtt": ["CrmSyncQueue", "Arn"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BatchSize"] == {"Ref": "CrmSyncBatchSize"}
+    assert props["MaximumBatchingWindowInSeconds"] == {"Ref": "CrmSyncBatchWindowSeconds"}
+    assert props["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "CrmSyncMaxConcurrency"}}
+    assert sam["Parameters"]["CrmSyncBatchSize"]["Default"] == 200
+
+
+def test_queue_visibility_covers_six_worker_timeouts(sam: dict[str, Any]) -> None:
+    timeout = function(sam, "CrmSyncWorkerFunction")["Timeout"]
+    assert sam["Resources"]["CrmSyncQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_worker_dead_letters_at_the_same_receive_count_as_the_queue(sam: dict[str, Any]) -> None:
+    env = function(sam, "CrmSyncWorkerFunction")["Environment"]["Variables"]
+    assert env["CRM_SYNC_MAX_RECEIVES"] == {"Ref": "CrmSyncMaxReceiveCount"}
+    assert sam["Resources"]["CrmSyncQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == {
+        "Ref": "CrmSyncMaxReceiveCount"
+    }
+
+
+def test_secrets_are_named_not_stored_and_readable_only_by_name(cfn: dict[str, Any]) -> None:
+    role = cfn["Resources"]["CrmSyncWorkerFunctionRole"]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    (secrets,) = [s for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]
+    for arn in secrets["Resource"]:
+        assert arn["Fn::Sub"].endswith(("${CrmSecretName}-*", "${GenesysSecretName}-*"))
+    env = cfn["Resources"]["CrmSyncWorkerFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["CRM_SECRET_NAME"] == {"Ref": "CrmSecretName"}
+
+
+def test_bot_callback_is_an_authenticated_route(cfn: dict[str, Any]) -> None:
+    (api,) = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    assert api["Properties"]["Body"]["paths"]["/bots/callback"]["post"]["security"] == [{"api_key": []}]
+
+
+def test_worker_state_table_is_encrypted_with_ttl(sam: dict[str, Any]) -> None:
+    props = sam["Resources"]["WorkerStateTable"]["Properties"]
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
