@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import boto3
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -29,8 +32,11 @@ def test_the_dead_letter_queue_is_found_through_the_stack_outputs() -> None:
     sqs = boto3.client("sqs")
     dlq = sqs.create_queue(QueueName="CrmSyncDeadLetterQueue")["QueueUrl"]
     cloudformation = boto3.client("cloudformation")
-    body = '{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}, "Outputs": {"CrmSyncDeadLetterQueueUrl": {"Value": "%s"}}}'
-    cloudformation.create_stack(StackName="cxbridge", TemplateBody=body % dlq)
+    template = {
+        "Resources": {"Q": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {"CrmSyncDeadLetterQueueUrl": {"Value": dlq}},
+    }
+    cloudformation.create_stack(StackName="cxbridge", TemplateBody=json.dumps(template))
     assert dead_letter_queue_arn(cloudformation, sqs, "cxbridge", "crm-sync") == DLQ_ARN
 
 
@@ -39,7 +45,7 @@ def test_move_by_hand_keeps_body_and_reason() -> None:
     sqs = boto3.client("sqs")
     dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
     jobs = sqs.create_queue(QueueName="jobs")["QueueUrl"]
-    reason = {"reason": {"DataType": "String", "StringValue": "REQUIRED_FIELD_MISSING"}}
+    reason: dict[str, Any] = {"reason": {"DataType": "String", "StringValue": "REQUIRED_FIELD_MISSING"}}
     sqs.send_message(QueueUrl=dlq, MessageBody='{"conversationId": "c1"}', MessageAttributes=reason)
     assert move_by_hand(sqs, dlq, jobs) == 1
     (moved,) = sqs.receive_message(QueueUrl=jobs, MessageAttributeNames=["All"])["Messages"]
