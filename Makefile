@@ -11,7 +11,7 @@ PYTHON ?= $(shell for c in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.1
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help install test lint typecheck validate build events local replay bench redrive clean deploy
+.PHONY: help install test lint typecheck validate security build events openapi local replay bench toil redrive clean deploy
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -39,11 +39,24 @@ validate: install  ## sam validate --lint, and the generated sample events are u
 	$(VENV)/bin/sam validate --lint
 	$(PY) scripts/build_events.py --check
 
+SECURITY_VENV ?= .venv-security
+$(SECURITY_VENV)/.installed:
+	$(PYTHON) -m venv $(SECURITY_VENV)
+	$(SECURITY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SECURITY_VENV)/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+	touch $@
+
+security: $(SECURITY_VENV)/.installed  ## checkov on template.yaml (its own venv: its pins clash with sam's)
+	$(SECURITY_VENV)/bin/checkov -f template.yaml --config-file .checkov.yaml
+
 build: install  ## sam build (layer with its requirements, one folder per function)
 	$(VENV)/bin/sam build --parallel
 
 events: install  ## regenerate events/*.json from events/genesys/*.json
 	$(PY) scripts/build_events.py
+
+openapi: install  ## regenerate docs/openapi.json from the workitems API (a test fails while it is stale)
+	$(PY) -m scripts.openapi
 
 local: install  ## the API on http://127.0.0.1:3000 with AWS emulated in-process (PORT=, API_KEY=)
 	$(PY) -m local.run $(if $(PORT),--port $(PORT)) $(if $(API_KEY),--api-key $(API_KEY))
@@ -53,6 +66,9 @@ replay: install  ## start the local stack, post every sample 3x, print what happ
 
 bench: install  ## the DESIGN.md figures (QUICK=1 for a small run); last line is one JSON object
 	$(PY) -m bench $(if $(QUICK),--quick)
+
+toil: install  ## the toil report on generated calls, no AWS: a table and toil-report.html (DATE= DAYS= SCOPE=org|queue SOURCE=records|genesys-analytics OUT=)
+	$(PY) -m scripts.toil $(if $(DATE),--date $(DATE)) $(if $(DAYS),--days $(DAYS)) $(if $(SCOPE),--scope $(SCOPE)) $(if $(SOURCE),--source $(SOURCE)) $(if $(OUT),--out $(OUT))
 
 redrive: install  ## move dead letters back to their queue (STACK=cxbridge QUEUE=crm-sync|ingest RATE=)
 	$(PY) -m scripts.redrive --stack $(or $(STACK),cxbridge) --queue $(or $(QUEUE),crm-sync) $(if $(RATE),--rate $(RATE))

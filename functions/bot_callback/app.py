@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cxbridge import apigw, crm_bootstrap
 from cxbridge.config import ingest_settings
 from cxbridge.errors import InvalidRequest, RequestRejected, TransientFailure, VersionConflict
-from cxbridge.observability import logger, metrics
+from cxbridge.observability import logger, metrics, tracer
 from cxbridge.services.bot_callback import UnknownDeployment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -22,6 +22,7 @@ class BotRunResult(BaseModel):
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

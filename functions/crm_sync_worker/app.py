@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from cxbridge import crm_bootstrap
-from cxbridge.observability import logger, metrics
+from cxbridge.observability import logger, metrics, tracer
 from cxbridge.services.crm_worker import ReceivedMessage, run_batch
 
 # A batch where every message is delayed (the CRM throttles) is normal, not an invocation error.
@@ -25,6 +25,7 @@ class KeptOnQueue(Exception):
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     messages = [

@@ -108,3 +108,9 @@ def test_contact_data_is_not_in_the_parsed_event_or_its_repr() -> None:
     assert "555" not in repr(model)
     assert "jane" not in repr(model).lower()
     assert "555" not in repr(model.to_call_event())
+
+
+def test_an_event_time_past_year_9999_is_a_400_not_a_crash() -> None:
+    with pytest.raises(InvalidRequest) as exc:
+        parse_call_event({**body("acw-a"), "eventTime": 4_529_698_476_007_542}, EventKind.ACW)
+    assert _fields(exc) == ["eventTime"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 if TYPE_CHECKING:
@@ -93,3 +93,7 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(logger_formatter=MaskingFormatter(), log_uncaught_exceptions=False)
 metrics = Metrics(namespace=METRICS_NAMESPACE)
+# X-Ray: AWS SDK and ``requests`` calls become subsegments (CRM, Genesys, Control Room). The SDK is
+# imported lazily and only when tracing is on (in Lambda with active tracing), so tests pay nothing.
+# Handlers are decorated in one order: inject_lambda_context, capture_lambda_handler, log_metrics.
+tracer = Tracer(patch_modules=["botocore", "requests"])

@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from cxbridge.domain.call_events import CallEvent, EventKind
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
-EpochMs = Annotated[int, Field(ge=0)]
+# Epoch milliseconds up to the end of year 9999, the last instant a date can hold.
+MAX_EPOCH_MS = 253_402_300_799_999
+EpochMs = Annotated[int, Field(ge=0, le=MAX_EPOCH_MS)]
 DurationMs = Annotated[int, Field(ge=0)]
 
 
