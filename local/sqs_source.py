@@ -45,6 +45,7 @@ class SqsEventSource:
         self._url = queue_url
         self._arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self._batch_size = batch_size
+        self.crashes = 0  # invocations that raised (their whole batch stayed on the queue)
 
     def receive(self) -> list[dict[str, Any]]:
         """Up to one batch of visible messages (SQS hands out at most 10 per call)."""
@@ -67,7 +68,11 @@ class SqsEventSource:
         messages = self.receive()
         if not messages:
             return 0
-        response = handler({"Records": [lambda_record(m, self._arn) for m in messages]}) or {}
+        try:
+            response = handler({"Records": [lambda_record(m, self._arn) for m in messages]}) or {}
+        except Exception:  # noqa: BLE001 - a failed invocation: Lambda deletes nothing, all come back
+            self.crashes += 1
+            return len(messages)
         failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):

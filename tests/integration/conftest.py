@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,8 @@ from moto import mock_aws
 
 from local.lambda_context import LocalContext
 from local.resources import LocalResources, create_all
+from local.sandboxes.genesys import GenesysSandbox
+from local.sandboxes.salesforce import SalesforceSandbox
 from local.streams import StreamPump
 
 if TYPE_CHECKING:
@@ -78,3 +81,40 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             monkeypatch.setenv(name, value)
         pump = StreamPump(dynamodb, boto3.client("dynamodbstreams"), TABLE)
         yield Stack(dynamodb, sqs, resources, pump)
+
+
+WRAPUP_NAMES = {
+    "ad1b7e3c-6a2f-4d5e-9b8c-0f1e2d3c4b5a": "Billing question",
+    "5e4d3c2b-1a09-4f8e-a7d6-c5b4a3928170": "Sale closed",
+}
+MAPPING = {
+    "object": "Call_Log__c",
+    "external_id_field": "CallReference__c",
+    "fields": {"Disposition__c": "disposition", "Duration_Seconds__c": "handle_s", "Agent__c": "user_id"},
+}
+
+
+@pytest.fixture
+def crm(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSandbox]:
+    with SalesforceSandbox(seed=1) as salesforce, GenesysSandbox(wrapup_codes=WRAPUP_NAMES, seed=1) as genesys:
+        ssm, secrets = boto3.client("ssm"), boto3.client("secretsmanager")
+        ssm.put_parameter(
+            Name="/cxbridge/crm/config",
+            Type="String",
+            Value=json.dumps({"my_domain_url": salesforce.url, "mapping": MAPPING}),
+        )
+        creds = {"client_id": salesforce.client_id, "client_secret": salesforce.client_secret}
+        secrets.create_secret(Name="cxbridge/crm", SecretString=json.dumps(creds))
+        creds = {"client_id": genesys.client_id, "client_secret": genesys.client_secret}
+        secrets.create_secret(Name="cxbridge/genesys", SecretString=json.dumps(creds))
+        for name, value in stack.resources.function_environment("CrmSyncWorkerFunction").items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("GENESYS_BASE_URL", genesys.url)
+        monkeypatch.setenv("CRM_BACKOFF_BASE_S", "0.001")
+        monkeypatch.setenv("CRM_BACKOFF_CAP_S", "0.001")
+        yield salesforce
+
+
+def stored(salesforce: SalesforceSandbox) -> dict[str, dict[str, Any]]:
+    records: dict[str, dict[str, Any]] = salesforce.state()["records"].get("Call_Log__c", {})
+    return records

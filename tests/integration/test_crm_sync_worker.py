@@ -3,52 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import boto3
-import pytest
-
-from local.sandboxes.genesys import GenesysSandbox
-from local.sandboxes.salesforce import SalesforceSandbox
 from local.sqs_source import SqsEventSource
 from scripts.build_events import api_gateway_event, route_of
 from tests.builders import all_bodies, body
+from tests.integration.conftest import stored
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    import pytest
 
+    from local.sandboxes.salesforce import SalesforceSandbox
     from tests.integration.conftest import Stack
-
-WRAPUP_NAMES = {
-    "ad1b7e3c-6a2f-4d5e-9b8c-0f1e2d3c4b5a": "Billing question",
-    "5e4d3c2b-1a09-4f8e-a7d6-c5b4a3928170": "Sale closed",
-}
-MAPPING = {
-    "object": "Call_Log__c",
-    "external_id_field": "CallReference__c",
-    "fields": {"Disposition__c": "disposition", "Duration_Seconds__c": "handle_s", "Agent__c": "user_id"},
-}
-
-
-@pytest.fixture
-def crm(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSandbox]:
-    with SalesforceSandbox(seed=1) as salesforce, GenesysSandbox(wrapup_codes=WRAPUP_NAMES, seed=1) as genesys:
-        ssm, secrets = boto3.client("ssm"), boto3.client("secretsmanager")
-        ssm.put_parameter(
-            Name="/cxbridge/crm/config",
-            Type="String",
-            Value=json.dumps({"my_domain_url": salesforce.url, "mapping": MAPPING}),
-        )
-        creds = {"client_id": salesforce.client_id, "client_secret": salesforce.client_secret}
-        secrets.create_secret(Name="cxbridge/crm", SecretString=json.dumps(creds))
-        creds = {"client_id": genesys.client_id, "client_secret": genesys.client_secret}
-        secrets.create_secret(Name="cxbridge/genesys", SecretString=json.dumps(creds))
-        for name, value in stack.resources.function_environment("CrmSyncWorkerFunction").items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("GENESYS_BASE_URL", genesys.url)
-        monkeypatch.setenv("CRM_BACKOFF_BASE_S", "0.001")
-        monkeypatch.setenv("CRM_BACKOFF_CAP_S", "0.001")
-        yield salesforce
 
 
 def ingest_all(stack: Stack, copies: int = 1) -> set[str]:
@@ -70,11 +36,6 @@ def drain(stack: Stack, rounds: int = 50) -> None:
             )["Attributes"]
             if attrs["ApproximateNumberOfMessagesNotVisible"] == "0":
                 return
-
-
-def stored(salesforce: SalesforceSandbox) -> dict[str, dict[str, Any]]:
-    records: dict[str, dict[str, Any]] = salesforce.state()["records"].get("Call_Log__c", {})
-    return records
 
 
 def test_each_call_with_a_disposition_is_upserted_once_with_the_wrapup_name(
