@@ -17,6 +17,7 @@ from typing import Any
 
 from bench.crm import bench_crm
 from bench.ingest import bench_ingest
+from bench.sla import bench_sla
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = (
@@ -81,6 +82,7 @@ def main() -> int:
 
     ingest = bench_ingest(events)
     crm = bench_crm(1_000 if args.quick else 10_000, throttle_ratio=0.3)
+    sla = bench_sla(quick=args.quick)
     imports = bench_imports(import_runs)
     result: dict[str, Any] = dict.fromkeys(KEYS)
     result.update(
@@ -94,6 +96,8 @@ def main() -> int:
         lost=ingest["lost"] + crm["lost"],
         duplicated=ingest["duplicated"] + crm["duplicated"],
         package_mb_max=package_mb(),
+        sfn_transitions_closed_early=sla["sfn_transitions_closed_early"],
+        sfn_transitions_full_ladder=sla["sfn_transitions_full_ladder"],
     )
     rows = [
         (
@@ -110,6 +114,11 @@ def main() -> int:
         ("CRM requests per record (Salesforce fake, 30% throttled)", f"{result['crm_requests_per_record']}", "<= 0.02"),
         ("CRM records written per second of worker time", f"{result['crm_records_per_s']}", ""),
         ("lost / duplicated (ingest 2x redelivery + CRM sync)", f"{result['lost']} / {result['duplicated']}", "0 / 0"),
+        (
+            "SFN transitions per workitem: closed early / full ladder",
+            f"{result['sfn_transitions_closed_early']} / {result['sfn_transitions_full_ladder']}",
+            "closed early <= 10",
+        ),
         ("largest function + layer (MB, after sam build)", f"{result['package_mb_max']}", "< 30"),
     ]
     print(f"{'figure':50} {'value':>22}  target")

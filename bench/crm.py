@@ -20,7 +20,6 @@ from cxbridge.domain.call_events import CallEvent, EventKind
 from cxbridge.domain.call_record import merge
 from cxbridge.models.crm_job import CrmJob
 from cxbridge.services.crm_sync import Action, CrmSyncService, RetryPolicy, SyncItem
-
 from local.sandboxes.salesforce import SalesforceSandbox
 
 MAPPING = SalesforceMapping(

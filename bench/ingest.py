@@ -11,10 +11,10 @@ import time
 from typing import Any
 
 import boto3
-from cxbridge import bootstrap
-from cxbridge.adapters.aws import client
 from moto import mock_aws
 
+from cxbridge import bootstrap
+from cxbridge.adapters.aws import client
 from local.lambda_context import LocalContext
 from local.resources import create_all
 from local.streams import StreamPump

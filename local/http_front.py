@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -42,6 +43,11 @@ def api_routes() -> list[Route]:
     return routes
 
 
+def _path_pattern(path: str) -> re.Pattern[str]:
+    """``/workitems/{id}`` as a regex with a named group per path parameter."""
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)))
+
+
 def proxy_event(
     route: Route, *, path: str, query: str, headers: dict[str, str], body: bytes, stage: str
 ) -> dict[str, Any]:
@@ -76,10 +82,13 @@ def make_server(
     port: int,
     api_key: str,
     invoke: Callable[[str, dict[str, Any]], dict[str, Any]],
-    extra_get: Callable[[str], dict[str, Any] | None] | None = None,
+    control: Callable[[str, str], dict[str, Any] | None] | None = None,
 ) -> ThreadingHTTPServer:
-    """An HTTP server dispatching template routes to ``invoke(function_logical_id, event)``."""
-    routes = {(r.method, r.path): r for r in api_routes()}
+    """An HTTP server dispatching template routes to ``invoke(function_logical_id, event)``.
+
+    ``/__local/...`` paths go to ``control(method, path)`` (the stack's own inspection routes).
+    """
+    routes = [(r, _path_pattern(r.path)) for r in api_routes()]
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -94,15 +103,19 @@ def make_server(
 
         def _dispatch(self) -> None:
             url = urlsplit(self.path)
-            if self.command == "GET" and extra_get is not None:
-                extra = extra_get(url.path)
-                if extra is not None:
-                    self._send(200, json.dumps(extra, default=str))
-                    return
-            route = routes.get((self.command, url.path))
-            if route is None:
-                self._send(404 if all(p != url.path for _, p in routes) else 405, '{"message":"Not Found"}')
+            if control is not None and url.path.startswith("/__local/"):
+                answer = control(self.command, url.path)
+                self._send(
+                    200 if answer is not None else 404, json.dumps(answer or {"message": "Not Found"}, default=str)
+                )
                 return
+            matches = [(r, m) for r, pattern in routes if (m := pattern.fullmatch(url.path))]
+            found = next(((r, m) for r, m in matches if r.method in {self.command, "ANY"}), None)
+            if found is None:
+                status = 405 if matches else 404
+                self._send(status, '{"message":"Missing Authentication Token"}' if status == 404 else "{}")
+                return
+            route, match = found
             headers = {k: v for k, v in self.headers.items()}
             lowered = {k.lower(): v for k, v in headers.items()}
             if route.api_key_required and lowered.get("x-api-key") != api_key:
@@ -111,6 +124,7 @@ def make_server(
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             event = proxy_event(route, path=url.path, query=url.query, headers=lowered, body=body, stage="local")
+            event["pathParameters"] = match.groupdict() or None
             with lock:  # one invocation at a time, like one warm Lambda container
                 result = invoke(route.function, event)
             self._send(int(result.get("statusCode", 200)), result.get("body") or "", result.get("headers"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,16 +41,18 @@ class SqsEventSource:
     its receive count grows, and the queue's redrive policy moves it to the dead-letter queue, as in AWS.
     """
 
-    def __init__(self, sqs: Any, queue_url: str, batch_size: int = 10) -> None:
+    def __init__(self, sqs: Any, queue_url: str, batch_size: int = 10, window_s: float = 0.0) -> None:
         self._sqs = sqs
         self._url = queue_url
         self._arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self._batch_size = batch_size
+        self._window_s = window_s  # MaximumBatchingWindowInSeconds: gather for up to this long
         self.crashes = 0  # invocations that raised (their whole batch stayed on the queue)
 
     def receive(self) -> list[dict[str, Any]]:
         """Up to one batch of visible messages (SQS hands out at most 10 per call)."""
         messages: list[dict[str, Any]] = []
+        deadline = None
         while len(messages) < self._batch_size:
             got = self._sqs.receive_message(
                 QueueUrl=self._url,
@@ -58,9 +61,14 @@ class SqsEventSource:
                 MessageAttributeNames=["All"],
                 WaitTimeSeconds=0,
             ).get("Messages", [])
-            if not got:
-                break
             messages += got
+            if not got and not messages:
+                break  # nothing visible: no batch to gather
+            if not got:
+                deadline = deadline or time.monotonic() + self._window_s
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(min(0.1, self._window_s))
         return messages
 
     def poll(self, handler: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:

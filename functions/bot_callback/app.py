@@ -4,12 +4,13 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from cxbridge import apigw, crm_bootstrap
 from cxbridge.config import ingest_settings
 from cxbridge.errors import InvalidRequest, RequestRejected, TransientFailure, VersionConflict
 from cxbridge.observability import logger, metrics, tracer
 from cxbridge.services.bot_callback import UnknownDeployment
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class BotRunResult(BaseModel):

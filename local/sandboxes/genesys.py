@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET, Knobs, Reply, Request, Route, SandboxServer
+from local.sandboxes.genesys_analytics import AnalyticsCall, ConversationAggregatesFake  # toil (issue 6)
+from local.sandboxes.genesys_tasks import TaskManagementFake  # Task Management (workitems, issue 5)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -25,6 +27,8 @@ class GenesysKnobs(Knobs):
     """``retry_after_s``: the ``Retry-After`` of a throttled answer."""
 
     retry_after_s: int = 3
+    # ---- Task Management (workitems, issue 5): the next N workitem requests answer 429 ----
+    task_throttle_next: int = 0
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Reply:
@@ -46,8 +50,12 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
+        task_statuses: Mapping[str, str] | None = None,  # Task Management (issue 5): statusId → category
+        calls: Sequence[AnalyticsCall] = (),  # toil (issue 6): conversations the aggregates query counts
     ) -> None:
         self.wrapup_codes = dict(wrapup_codes or {})
+        self.tasks = TaskManagementFake(self, task_statuses)  # Task Management (workitems, issue 5)
+        self.analytics = ConversationAggregatesFake(self, calls)  # toil (issue 6)
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_lifetime_s = token_lifetime_s
@@ -57,6 +65,8 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
         return [
             Route("POST", re.compile(r"/oauth/token"), "token", self._token, "token"),
             Route("GET", re.compile(r"/api/v2/routing/wrapupcodes/(?P<code_id>[^/]+)"), "wrapupcode", self._wrapup),
+            *self.tasks.routes(),  # Task Management (workitems, issue 5)
+            *self.analytics.routes(),  # toil (issue 6)
         ]
 
     def throttle_reply(self) -> Reply:
@@ -71,7 +81,8 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
         return _error(404, "not.found", "The requested resource was not found.")
 
     def extra_state(self) -> dict[str, Any]:
-        return {"wrapup_codes": dict(self.wrapup_codes)}
+        state = {"wrapup_codes": dict(self.wrapup_codes), **self.tasks.state()}  # + workitems (issue 5)
+        return {**state, **self.analytics.state()}  # + analytics calls (toil, issue 6)
 
     def _basic_credentials(self, request: Request) -> tuple[str, str] | None:
         scheme, _, encoded = (request.headers.get("Authorization") or "").partition(" ")

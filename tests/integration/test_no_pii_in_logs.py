@@ -8,8 +8,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from cxbridge.observability import logger, mask_text, mask_value
 
+from cxbridge.observability import logger, mask_text, mask_value
 from scripts.build_events import api_gateway_event, route_of
 from tests.builders import all_bodies, body, request
 

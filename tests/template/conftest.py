@@ -28,7 +28,7 @@ def cfn(sam: dict[str, Any]) -> dict[str, Any]:
     template = copy.deepcopy(sam)
     for res in template["Resources"].values():
         props = res.get("Properties", {})
-        for key in ("CodeUri", "ContentUri"):
+        for key in ("CodeUri", "ContentUri", "DefinitionUri"):
             if key in props:
                 props[key] = "s3://bucket/key"
     result: dict[str, Any] = transform(template, {}, _NoManagedPolicies())

@@ -129,4 +129,4 @@ def test_queues_are_encrypted(sam: dict[str, Any]) -> None:
     queues = {k: v for k, v in sam["Resources"].items() if v["Type"] == "AWS::SQS::Queue"}
     assert queues
     for queue in queues.values():
-        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        assert queue["Properties"]["KmsMasterKeyId"] == "alias/aws/sqs"

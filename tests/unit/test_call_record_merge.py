@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cxbridge.domain.call_events import CallEvent, EventKind
-from cxbridge.domain.call_record import CallRecord, MergeOutcome, SyncStatus, merge, needs_crm_job
-from cxbridge.ingest_api import parse_call_event
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cxbridge.domain.call_events import CallEvent, EventKind
+from cxbridge.domain.call_record import CallRecord, MergeOutcome, SyncStatus, merge, needs_crm_job
+from cxbridge.ingest_api import parse_call_event
 from tests.builders import body
 
 CONV = "c-1"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from cxbridge.domain.call_events import EventKind
 from cxbridge.errors import InvalidRequest
 from cxbridge.ingest_api import parse_call_event
-
 from tests.builders import all_bodies, body, eventbody, function_of
 
 KIND_OF_FUNCTION = {

@@ -73,3 +73,76 @@ def ingest_settings() -> IngestSettings:
 def outbox_settings() -> OutboxSettings:
     """Outbox settings, parsed from the environment on first use."""
     return OutboxSettings.model_validate(dict(os.environ))
+
+
+class ToilSettings(_EnvGroup):
+    """What the toil report needs (the route and the daily run). Thresholds are the seed guide's rule;
+    Genesys is asked for wrap-up code names, and for the totals themselves with ``TOIL_SOURCE=genesys-analytics``."""
+
+    call_records_table: str = Field(alias="CALL_RECORDS_TABLE", min_length=1)
+    reports_table: str = Field(alias="TOIL_REPORTS_TABLE", min_length=1)
+    topic_arn: str = Field(alias="TOIL_TOPIC_ARN", min_length=1)
+    source: Literal["records", "genesys-analytics"] = Field(default="records", alias="TOIL_SOURCE")
+    share_threshold_pct: float = Field(default=15.0, alias="TOIL_SHARE_THRESHOLD_PCT", gt=0, lt=100)
+    aht_threshold_s: float = Field(default=300.0, alias="TOIL_AHT_THRESHOLD_S", gt=0)
+    automation_rate: float = Field(default=1.0, alias="TOIL_AUTOMATION_RATE", gt=0, le=1)
+    report_days: int = Field(default=1, alias="TOIL_REPORT_DAYS", ge=1, le=31)
+    report_scope: Literal["org", "queue"] = Field(default="org", alias="TOIL_REPORT_SCOPE")
+    genesys_secret_name: str = Field(alias="GENESYS_SECRET_NAME", min_length=1)
+    genesys_region: str = Field(default="us-east-1", alias="GENESYS_REGION")
+    # Only for the local stack and tests: where the Genesys sandbox listens (login and API on one host).
+    genesys_base_url: str | None = Field(default=None, alias="GENESYS_BASE_URL")
+    wrapup_code_overrides: Json[dict[str, str]] = Field(default_factory=dict, alias="WRAPUP_CODE_OVERRIDES")
+    http_timeout_s: float = Field(default=10.0, alias="TOIL_HTTP_TIMEOUT_S", gt=0, le=25)
+    secrets_max_age_s: int = Field(default=300, alias="SECRETS_MAX_AGE_S", ge=0)
+
+
+@lru_cache(maxsize=1)
+def toil_settings() -> ToilSettings:
+    """Toil settings, parsed from the environment on first use."""
+    return ToilSettings.model_validate(dict(os.environ))
+
+
+# ---- workitem SLA orchestration (issue 5) ------------------------------------------------------------
+
+
+class WorkitemSettings(_EnvGroup):
+    """What every workitem function needs: the table, the worktype mapping, the callback queue; the state
+    machine (to start and stop escalations) and the supervisors' topic where a function uses them."""
+
+    workitems_table: str = Field(alias="WORKITEMS_TABLE", min_length=1)
+    retention_days: int = Field(default=30, alias="WORKITEM_RETENTION_DAYS", ge=1, le=3650)
+    callback_queue_url: str = Field(alias="WORKITEM_CALLBACK_QUEUE_URL", min_length=1)
+    worktypes_parameter: str = Field(default="", alias="WORKITEM_WORKTYPES_PARAMETER")
+    state_machine_arn: str = Field(default="", alias="WORKITEM_STATE_MACHINE_ARN")
+    supervisor_topic_arn: str = Field(default="", alias="WORKITEM_SUPERVISOR_TOPIC_ARN")
+    callback_hosts: str = Field(default="", alias="WORKITEM_CALLBACK_ALLOWED_HOSTS", description="comma-separated")
+    claim_lease_s: float = Field(default=60.0, alias="WORKITEM_CLAIM_LEASE_S", gt=0)
+    parameters_max_age_s: int = Field(default=300, alias="SECRETS_MAX_AGE_S", ge=0)
+
+    def allowed_callback_hosts(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.callback_hosts.split(",") if h.strip())
+
+
+class WorkitemGenesysSettings(_EnvGroup):
+    """The Genesys org the workitem API and the SLA step call (same secret and region as the CRM worker)."""
+
+    genesys_secret_name: str = Field(alias="GENESYS_SECRET_NAME", min_length=1)
+    genesys_region: str = Field(default="us-east-1", alias="GENESYS_REGION")
+    # Only for the local stack and tests: where the Genesys sandbox listens (login and API on one host).
+    genesys_base_url: str | None = Field(default=None, alias="GENESYS_BASE_URL")
+    http_timeout_s: float = Field(default=5.0, alias="HTTP_TIMEOUT_S", gt=0, le=60)
+    retry_budget_s: float = Field(default=2.0, alias="GENESYS_RETRY_BUDGET_S", ge=0, le=60)
+    secrets_max_age_s: int = Field(default=300, alias="SECRETS_MAX_AGE_S", ge=0)
+
+
+@lru_cache(maxsize=1)
+def workitem_settings() -> WorkitemSettings:
+    """Workitem settings, parsed from the environment on first use."""
+    return WorkitemSettings.model_validate(dict(os.environ))
+
+
+@lru_cache(maxsize=1)
+def workitem_genesys_settings() -> WorkitemGenesysSettings:
+    """Genesys settings of the workitem functions, parsed from the environment on first use."""
+    return WorkitemGenesysSettings.model_validate(dict(os.environ))

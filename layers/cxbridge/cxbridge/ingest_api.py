@@ -25,7 +25,7 @@ from cxbridge.models.genesys_events import (
     EventBridgeEnvelope,
     UserEndEvent,
 )
-from cxbridge.observability import logger, metrics, tracer
+from cxbridge.observability import logger, metrics
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -137,7 +137,6 @@ def ingest_handler(kind: EventKind) -> Callable[[dict[str, Any], LambdaContext],
     """The Lambda handler of the function that ingests ``kind`` events."""
 
     @logger.inject_lambda_context(clear_state=True)
-    @tracer.capture_lambda_handler
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_dimension(name="eventType", value=str(kind))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
     from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 
 METRICS_NAMESPACE = "cxbridge"
@@ -53,6 +54,9 @@ _TRUSTED_KEYS = frozenset(
         "correlation_id",
         "conversationId",
         "eventType",
+        "workitemId",
+        "genesysWorkitemId",
+        "deploymentId",
     }
 )
 
@@ -93,7 +97,13 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(logger_formatter=MaskingFormatter(), log_uncaught_exceptions=False)
 metrics = Metrics(namespace=METRICS_NAMESPACE)
-# X-Ray: AWS SDK and ``requests`` calls become subsegments (CRM, Genesys, Control Room). The SDK is
-# imported lazily and only when tracing is on (in Lambda with active tracing), so tests pay nothing.
-# Handlers are decorated in one order: inject_lambda_context, capture_lambda_handler, log_metrics.
-tracer = Tracer(patch_modules=["botocore", "requests"])
+
+
+def __getattr__(name: str) -> Tracer:
+    """``tracer`` is built on first use: creating it imports the X-Ray SDK (~150 ms of cold start), which
+    the ingest functions skip to stay within their budget (Lambda's active tracing still traces them)."""
+    if name == "tracer":
+        from cxbridge.tracing import tracer  # noqa: PLC0415 - the point is to import it late
+
+        return tracer
+    raise AttributeError(name)

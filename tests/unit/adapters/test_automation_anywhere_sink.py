@@ -6,11 +6,11 @@ import socket
 from typing import TYPE_CHECKING
 
 import pytest
+
 from cxbridge.adapters.automation_anywhere import AutomationAnywhereMapping, AutomationAnywhereSink
 from cxbridge.adapters.memory_ledger import InMemoryBotDeploymentLedger
 from cxbridge.adapters.oauth import AutomationAnywhereTokenSource, TokenCache
 from cxbridge.domain.crm import WriteStatus
-
 from local.sandboxes.base import SANDBOX_SECRET
 from tests.unit.adapters.support import SHORT_TIMEOUT_S, FakeClock, outcome
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from cxbridge.domain.crm import SQS_MAX_VISIBILITY_S, MappingError, backoff_delay
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cxbridge.domain.crm import SQS_MAX_VISIBILITY_S, MappingError, backoff_delay
 from tests.unit.adapters.support import outcome
 
 attempts = st.integers(min_value=0, max_value=2_000)

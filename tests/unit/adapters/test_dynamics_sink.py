@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from pydantic import ValidationError
+
 from cxbridge.adapters.dynamics import DynamicsMapping, DynamicsSink, key_literal
 from cxbridge.adapters.oauth import EntraTokenSource, TokenCache
 from cxbridge.domain.crm import WriteStatus
-from pydantic import ValidationError
-
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from tests.unit.adapters.support import SHORT_TIMEOUT_S, outcome
 

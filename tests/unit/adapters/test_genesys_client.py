@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+
 from cxbridge.adapters.genesys import GenesysClient, TtlCache, WrapupCodeNotFound, WrapupCodeResolver, region_domain
 from cxbridge.adapters.oauth import GenesysTokenSource, TokenCache
 from cxbridge.domain.crm import UpstreamFailure, WriteStatus
-
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from tests.unit.adapters.support import SHORT_TIMEOUT_S, FakeClock
 

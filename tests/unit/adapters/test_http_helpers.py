@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
 from cxbridge.adapters.http import classify, parse_retry_after, request_not_sent
 from cxbridge.domain.crm import WriteStatus
-from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 HTTP_DATE = "Wed, 21 Oct 2015 07:28:00 GMT"
 HTTP_DATE_EPOCH = 1445412480.0

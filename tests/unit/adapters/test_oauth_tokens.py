@@ -6,9 +6,9 @@ import threading
 from typing import TYPE_CHECKING
 
 import pytest
+
 from cxbridge.adapters.oauth import AccessToken, GenesysTokenSource, TokenCache
 from cxbridge.domain.crm import UpstreamFailure, WriteStatus
-
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from local.sandboxes.genesys import GenesysSandbox
 

@@ -6,9 +6,9 @@ import json
 from typing import TYPE_CHECKING
 
 import requests
+
 from cxbridge.adapters.oauth import SalesforceTokenSource, TokenCache
 from cxbridge.adapters.salesforce import SalesforceMapping, SalesforceSink
-
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from local.sandboxes.salesforce import SalesforceSandbox
 from tests.unit.adapters.support import CallbackReceiver, outcome

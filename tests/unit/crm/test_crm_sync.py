@@ -6,6 +6,9 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cxbridge.adapters.memory import InMemoryBreakerStore, InMemorySyncStatusStore
 from cxbridge.domain.breaker import BreakerPolicy, BreakerState
 from cxbridge.domain.call_events import CallEvent, EventKind
@@ -13,8 +16,6 @@ from cxbridge.domain.call_record import CallRecord, SyncStatus, merge
 from cxbridge.domain.crm import CrmOutcome, CrmWriteResult, UpstreamFailure, WriteStatus
 from cxbridge.models.crm_job import CrmJob
 from cxbridge.services.crm_sync import Action, CrmSyncService, RetryPolicy, SyncItem
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -1,0 +1,31 @@
+"""GET /toil/report?date=&days=&scope=: the toil report for a period, computed now from the configured source."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cxbridge import apigw, toil_bootstrap
+from cxbridge.domain.crm import UpstreamFailure
+from cxbridge.errors import RequestRejected, TransientFailure
+from cxbridge.models.toil import ReportQuery
+from cxbridge.observability import logger, metrics
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_metric(name="ToilReportRequests", unit=MetricUnit.Count, value=1)
+    try:
+        query = ReportQuery.from_event(event)
+        report = toil_bootstrap.toil_service().report(query.date, query.days, query.scope)
+    except RequestRejected as exc:
+        return apigw.rejection(exc)
+    except (TransientFailure, UpstreamFailure) as exc:
+        logger.warning("toil report unavailable", extra={"reason": str(exc)})
+        return apigw.response(503, {"error": "unavailable", "message": "try again"}, {"Retry-After": "30"})
+    except Exception:  # noqa: BLE001 - a bug must still answer JSON, never echo the request
+        logger.exception("unexpected error")
+        return apigw.response(500, {"error": "internal", "message": "unexpected error"})
+    logger.info("toil report", extra={"calls": report.total_calls, "candidates": len(report.candidates)})
+    return apigw.response(200, report.as_dict())

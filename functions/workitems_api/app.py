@@ -1,0 +1,97 @@
+"""The capture point for source systems: ``POST|GET|PATCH /workitems`` and ``GET /openapi.json``.
+
+Routes and bodies are validated by Powertools from the models below; ``rest.resolver`` turns every
+error into our JSON body (400 naming the fields, 404, 409, 503 with ``Retry-After``).
+"""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import AwareDatetime
+
+from cxbridge import rest, workitem_bootstrap
+from cxbridge.domain.workitem import LifecycleAction, StatusCategory, WorkitemQuery
+from cxbridge.models.workitem import CaptureRequest, ChangeRequest, WorkitemPage, WorkitemView
+from cxbridge.observability import logger, metrics
+
+TITLE = "cxbridge workitems"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "The REST capture point of source systems (BPM, CRM, workflow): work becomes a Genesys Cloud workitem "
+    "with an SLA that escalates on a ladder; the outcome is POSTed to the callback URL when it closes."
+)
+WorkitemId = Annotated[str, Path(min_length=36, max_length=36, description="Our workitem id.")]
+
+app = rest.resolver(union_tags=frozenset(LifecycleAction))
+
+
+@app.post(
+    "/workitems",
+    summary="Capture a workitem (idempotent on sourceSystem + sourceId)",
+    responses={
+        201: {"description": "Created in Genesys Cloud."},
+        200: {"description": "Captured before: the same workitem."},
+        **rest.error_responses(400, 415, 502, 503),
+    },
+)
+def capture(request: Annotated[CaptureRequest, Body()]) -> Response[WorkitemView]:
+    record, created = workitem_bootstrap.workitem_service().capture(request)
+    logger.append_keys(workitemId=record.workitem_id)
+    return Response(201 if created else 200, content_types.APPLICATION_JSON, WorkitemView.of(record))
+
+
+@app.get(
+    "/workitems",
+    summary="The task list, by queue or status, due date first",
+    responses={200: {"description": "One page; pass nextToken for the next."}, **rest.error_responses(400, 503)},
+)
+def task_list(
+    queue: Annotated[str | None, Query(max_length=64, description="Genesys queue id.")] = None,
+    status: Annotated[StatusCategory | None, Query(description="Genesys status category.")] = None,
+    dueBefore: Annotated[AwareDatetime | None, Query(description="Only workitems due before this.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    nextToken: Annotated[str | None, Query(max_length=2048)] = None,
+) -> WorkitemPage:
+    query = WorkitemQuery(queue, status, dueBefore, limit, nextToken)
+    rows, token = workitem_bootstrap.workitem_service().page(query)
+    return WorkitemPage(items=[WorkitemView.of(r) for r in rows], nextToken=token)
+
+
+@app.get(
+    "/workitems/<workitemId>",
+    summary="One workitem",
+    responses={200: {"description": "The workitem."}, **rest.error_responses(400, 404, 503)},
+)
+def get_workitem(workitemId: WorkitemId) -> WorkitemView:
+    logger.append_keys(workitemId=workitemId)
+    return WorkitemView.of(workitem_bootstrap.workitem_service().get(workitemId))
+
+
+@app.patch(
+    "/workitems/<workitemId>",
+    summary="Update, pause, resume, cancel or complete a workitem",
+    responses={
+        200: {"description": "The workitem after the change."},
+        **rest.error_responses(400, 404, 409, 415, 502, 503),
+    },
+)
+def change_workitem(
+    workitemId: WorkitemId,
+    change: Annotated[ChangeRequest, Body()],
+) -> WorkitemView:
+    logger.append_keys(workitemId=workitemId, action=change.action)
+    return WorkitemView.of(workitem_bootstrap.workitem_service().change(workitemId, change))
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> dict[str, Any]:
+    return rest.openapi_document(app, TITLE, VERSION, DESCRIPTION)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

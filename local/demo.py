@@ -1,0 +1,272 @@
+"""``make demo``: a day of a contact center through the local stack, then a summary that must add up.
+
+A few hundred calls with realistic dispositions and durations (two of them planted as toil) arrive as
+Genesys events, every event at least twice, concurrently and out of order, while the CRM sandbox
+throttles part of the time. Workitems with short SLAs are created; some close early, the rest walk
+their escalation ladder. The daily toil report runs at the end. Exits non-zero if a call is lost or
+written twice, or the report misses a planted candidate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.request import Request, urlopen
+
+from local.run import post
+from local.stack import ROOT, LocalStack
+from local.toil_data import PLANTED, call_events, generate_calls
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from cxbridge.domain.call_events import CallEvent
+    from local.toil_data import SampleCall
+
+ROUTES = {
+    "user.end": "/genesys/conversations/user-end",
+    "acw": "/genesys/conversations/acw",
+    "call.completed": "/genesys/conversations/call-completed",
+}
+WORKTYPE = "address-change"  # a two-step ladder: warn at 50 %, supervisor workbin at 100 %
+WORKTYPES = json.loads((ROOT / "layers/cxbridge/cxbridge/worktypes.json").read_text())
+CONTACT = {"ani": "tel:+13175550142", "dnis": "tel:+18005550199", "addressFrom": "tel:+13175550142"}
+
+
+def genesys_body(event: CallEvent) -> tuple[str, dict[str, Any]]:
+    """The route and the body Genesys would send for one of a generated call's events."""
+    if event.kind == "call.completed":
+        return ROUTES["call.completed"], {
+            "eventType": "Call.Completed",
+            "callId": event.conversation_id,
+            "conversationId": event.conversation_id,
+            "timestamp": event.event_time,
+            "userId": event.user_id,
+            "data": {
+                "duration": (event.duration_ms or 0) / 1000,
+                "status": "Completed",
+                "disposition": event.disposition_name,
+            },
+        }
+    body: dict[str, Any] = {
+        "eventTime": event.event_time,
+        "conversationId": event.conversation_id,
+        "participantId": event.participant_id,
+        "mediaType": event.media_type,
+        "direction": event.direction,
+        "userId": event.user_id,
+        "queueId": event.queue_id,
+        **CONTACT,
+    }
+    if event.kind == "acw":
+        body |= {"wrapupCode": event.wrapup_code_id, "wrapupDurationMs": event.acw_ms, "wrapupNotes": "customer asked"}
+    else:
+        body |= {"interactingDurationMs": event.talk_ms, "heldDurationMs": event.held_ms, "disconnectType": "PEER"}
+    return ROUTES[str(event.kind)], {k: v for k, v in body.items() if v is not None}
+
+
+def send_calls(stack: LocalStack, calls: list[SampleCall], copies: int, rnd: random.Random) -> dict[str, int]:
+    """Post every event ``copies`` times, shuffled, from several threads; count the answers."""
+    base = f"http://{stack.host}:{stack.port}"
+    posts = [genesys_body(e) for call in calls for e in call_events(call)] * copies
+    rnd.shuffle(posts)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda p: post(base, stack.api_key, p[0], json.dumps(p[1]).encode()), posts))
+    counts = {"events": len(posts)}
+    for answer in answers:
+        counts[answer["outcome"]] = counts.get(answer["outcome"], 0) + 1
+    return counts
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, interval_s: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval_s)
+    return condition()
+
+
+def crm_sync(stack: LocalStack, expected: set[str], timeout_s: float) -> dict[str, Any]:
+    """Wait until every expected call is in the CRM or dead-lettered; report what happened."""
+
+    def settled() -> bool:
+        queues = stack.state()["queues"]
+        crm_sync_queue = queues["CrmSyncQueue"]
+        pending: int = crm_sync_queue["Messages"] + crm_sync_queue["MessagesNotVisible"]
+        return pending == 0
+
+    wait_for(settled, timeout_s)
+    state = stack.crm.state()
+    rows = state["records"].get("Call_Log__c", {})
+    dead_letters = stack.dead_letters("CrmSyncDeadLetterQueue")
+    dead = len(dead_letters)
+    return {
+        "crm_records": len(rows),
+        "crm_ids_unique": len({r["Id"] for r in rows.values()}) == len(rows),
+        "crm_requests": state["requests"].get("upsert", 0),
+        "dead_letters": dead,
+        "dead_letter_reasons": sorted({d["reason"] for d in dead_letters}),
+        "lost": len(expected - set(rows)) - dead,
+        "unexpected": len(set(rows) - expected),
+    }
+
+
+class _SourceSystem:
+    """A source system's callback receiver: counts the outcomes cxbridge syncs back on close."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[dict[str, Any]] = []
+        outcomes = self.outcomes
+
+        class Receiver(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                outcomes.append(json.loads(self.rfile.read(length) or b"{}"))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/outcome"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+def workitems(stack: LocalStack, count: int, sla_s: int, close_early: int, timeout_s: float) -> dict[str, Any]:
+    """Create workitems with a short SLA; close some before their first step; let the rest escalate."""
+    base = f"http://{stack.host}:{stack.port}"
+    source = _SourceSystem()
+    ids: list[str] = []
+    for n in range(count):
+        body = {
+            "sourceSystem": "crm",
+            "sourceId": f"case-{n:04d}",
+            "worktype": WORKTYPE,
+            "name": f"Address change for customer {n}",
+            "sla": {"durationSeconds": sla_s},
+            "callbackUrl": source.url,
+        }
+        ids.append(post(base, stack.api_key, "/workitems", json.dumps(body).encode())["id"])
+    completed = WORKTYPES["worktypes"][WORKTYPE]["statuses"]["completed"]
+    for workitem_id in ids[:close_early]:  # an agent finishes these long before the first ladder step
+        genesys_id = get(base, stack.api_key, f"/workitems/{workitem_id}")["genesysWorkitemId"]
+        stack.genesys.tasks.agent_update(genesys_id, statusId=completed)
+        event = stack.genesys.tasks.topic_event(genesys_id)
+        post(base, stack.api_key, "/genesys/workitems", json.dumps(event).encode())
+    last_step = len(WORKTYPES["worktypes"][WORKTYPE]["escalation"]["steps"]) - 1
+
+    def views() -> list[dict[str, Any]]:
+        return [get(base, stack.api_key, f"/workitems/{i}") for i in ids]
+
+    def finished() -> bool:
+        return all(v["status"] == "Closed" or v["escalationStep"] >= last_step for v in views())
+
+    wait_for(finished, timeout_s, interval_s=1.0)
+    wait_for(lambda: len(source.outcomes) >= close_early, 30)
+    source.close()
+    final = views()
+    early = final[:close_early]
+    late = final[close_early:]
+    return {
+        "created": count,
+        "closed_early": close_early,
+        "closed_early_without_escalation": sum(v["escalationStep"] == -1 for v in early),
+        "walked_whole_ladder": sum(v["escalationStep"] == last_step for v in late),
+        "escalation_steps_run": sum(v["escalationStep"] + 1 for v in final),
+        "outcomes_synced_back": len(source.outcomes),
+        "supervisor_notices": sum(v["escalationStep"] == last_step for v in final),
+    }
+
+
+def get(base_url: str, api_key: str, path: str) -> dict[str, Any]:
+    request = Request(base_url + path, headers={"x-api-key": api_key})  # noqa: S310 - 127.0.0.1 only
+    with urlopen(request, timeout=30) as resp:  # noqa: S310
+        answer: dict[str, Any] = json.loads(resp.read())
+        return answer
+
+
+def toil(stack: LocalStack, day: date) -> dict[str, Any]:
+    """Run the daily toil report (as its schedule would, the morning after ``day``)."""
+    result = stack.run_schedule(
+        "ToilDailyFunction", datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
+    )
+    return {"report_date": result["reportDate"], "calls": result["totalCalls"], "candidates": result["candidates"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--copies", type=int, default=2, help="deliveries of every event (at least 2)")
+    parser.add_argument("--throttle", type=float, default=0.3, help="share of CRM requests throttled")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--workitems", type=int, default=6)
+    parser.add_argument("--sla", type=int, default=20, help="seconds of each workitem's SLA")
+    args = parser.parse_args(argv)
+    rnd = random.Random(args.seed)  # noqa: S311 - a reproducible shuffle, not a secret
+    day = datetime.now(UTC).date() - timedelta(days=1)
+    calls = generate_calls([day], args.calls, PLANTED, seed=args.seed)
+    with_disposition = {c.conversation_id for c in calls if c.code_id or c.disposition_name}
+
+    stack = LocalStack(port=0, seed=args.seed).start()
+    try:
+        print(f"local stack up at http://{stack.host}:{stack.port}; {len(calls)} calls, each event x{args.copies}")
+        stack.crm.configure(throttle_ratio=args.throttle)
+        started = time.monotonic()
+        ingest = send_calls(stack, calls, max(2, args.copies), rnd)
+        sync = crm_sync(stack, with_disposition, args.timeout)
+        stack.crm.configure(throttle_ratio=0.0)
+        work = workitems(stack, args.workitems, args.sla, args.workitems // 2, args.timeout)
+        report = toil(stack, day)
+        summary = {
+            "calls": len(calls),
+            "calls_with_disposition": len(with_disposition),
+            "events_posted": ingest["events"],
+            "events_applied": ingest.get("applied", 0),
+            "duplicates_suppressed": ingest.get("duplicate", 0),
+            "stale_events": ingest.get("stale", 0),
+            **sync,
+            "crm_retries": sync["crm_requests"] - -(-len(with_disposition) // 200),
+            "workitems": work,
+            "toil": report,
+            "seconds": round(time.monotonic() - started, 1),
+        }
+    finally:
+        stack.stop()
+    print(json.dumps(summary, indent=2))
+    planted = {d.name for d in PLANTED if d.share > 0.15 and d.aht_s > 300 and d.name}
+    problems = []
+    if summary["lost"] or summary["unexpected"] or not summary["crm_ids_unique"]:
+        problems.append("a call was lost or written twice")
+    if summary["crm_records"] + summary["dead_letters"] != len(with_disposition):
+        problems.append("CRM records and dead letters do not add up to the calls with a disposition")
+    if not planted <= set(report["candidates"]):
+        problems.append(f"the toil report missed a planted candidate: {sorted(planted - set(report['candidates']))}")
+    if work["closed_early_without_escalation"] != work["closed_early"]:
+        problems.append("a workitem closed early was escalated")
+    if work["walked_whole_ladder"] != work["created"] - work["closed_early"]:
+        problems.append("a workitem left open did not walk its whole escalation ladder")
+    if work["outcomes_synced_back"] < work["closed_early"]:
+        problems.append("a closed workitem's outcome was not synced back to its source system")
+    for problem in problems:
+        print(f"INCONSISTENT: {problem}")
+    if not problems:
+        print("consistent: every call with a disposition is in the CRM once (or dead-lettered with a reason)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,356 @@
+"""The whole system on one machine: AWS on a moto server, every function in-process, wired by ``template.yaml``.
+
+``LocalStack`` reads the template and builds what it declares: tables, queues (with their redrive),
+topics and the SLA state machine on a moto server (``AWS_ENDPOINT_URL`` points every client at it);
+every ``Api`` route on an HTTP front with the API key check; every SQS and DynamoDB-stream event source
+as a poller with the batch size, partial failures and visibility the template gives it; every schedule
+as a timer (and on demand). Genesys and the CRM are sandboxes on 127.0.0.1. A route or queue added to
+the template appears here with no second edit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+from urllib.request import Request, urlopen
+
+import boto3
+from moto.server import ThreadedMotoServer
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+from local.http_front import api_routes, make_server
+from local.lambda_context import LocalContext
+from local.resources import ACCOUNT, REGION, LocalResources, create_all
+from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
+from local.sandboxes.genesys import GenesysSandbox
+from local.sandboxes.salesforce import SalesforceSandbox
+from local.sqs_source import SqsEventSource
+from local.streams import StreamPump
+from local.template import ROOT, resources_of_type
+from local.toil_data import PLANTED, wrapup_code_names
+from local.workitems import InProcessLambdas, _patient_stop, statuses_of
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from http.server import ThreadingHTTPServer
+
+CRM_CONFIG_PARAMETER = "/cxbridge/crm/config"
+# The demo's Salesforce mapping: a custom object keyed by the conversation id (External ID + Unique).
+CRM_MAPPING = {
+    "object": "Call_Log__c",
+    "external_id_field": "CallReference__c",
+    "fields": {
+        "Disposition__c": "disposition",
+        "Duration_Seconds__c": "handle_s",
+        "Agent__c": "user_id",
+        "Queue__c": "queue_id",
+        "Call_Date__c": "call_date",
+    },
+}
+# Retry quickly on a laptop: the same code paths, shorter waits.
+LOCAL_OVERRIDES = {
+    "WORKITEM_CALLBACK_ALLOWED_HOSTS": "127.0.0.1,localhost",  # source systems' callbacks in the demo
+    "CRM_BACKOFF_BASE_S": "1",
+    "CRM_BACKOFF_CAP_S": "4",
+    "CRM_BREAKER_COOLDOWN_S": "3",
+    "SECRETS_MAX_AGE_S": "0",
+    "POWERTOOLS_METRICS_NAMESPACE": "cxbridge",
+}
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Schedule:
+    """A function's schedule: ``rate(N unit)`` or a daily ``cron(M H * * ? *)``."""
+
+    function: str
+    expression: str
+
+    def next_after(self, now: datetime) -> datetime | None:
+        rate = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", self.expression)
+        if rate:
+            unit = rate.group(2).rstrip("s")
+            return now + timedelta(**{f"{unit}s": int(rate.group(1))})
+        cron = re.fullmatch(r"cron\((\d+) (\d+) \* \* \? \*\)", self.expression)
+        if cron:
+            at = now.replace(hour=int(cron.group(2)), minute=int(cron.group(1)), second=0, microsecond=0)
+            return at if at > now else at + timedelta(days=1)
+        return None  # other expressions run on demand only
+
+
+@dataclass
+class LocalStack:
+    """Build with ``LocalStack().start()``; ``stop()`` shuts everything down."""
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    api_key: str = "local-dev-key"
+    seed: int = 0
+    poll_interval_s: float = 0.2
+    resources: LocalResources = field(init=False)
+    genesys: GenesysSandbox = field(init=False)
+    crm: SalesforceSandbox = field(init=False)
+    state_machines: dict[str, str] = field(default_factory=dict, init=False)
+    schedules: list[Schedule] = field(default_factory=list, init=False)
+    _threads: list[threading.Thread] = field(default_factory=list, init=False)
+    _stopping: threading.Event = field(default_factory=threading.Event, init=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False)
+    _handlers: dict[str, Callable[..., Any]] = field(default_factory=dict, init=False)
+
+    # ---- set-up -----------------------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request lines
+        os.environ["TZ"] = "UTC"  # moto's Wait state compares a UTC timestamp with the local clock
+        time.tzset()
+        moto_port = free_port(self.host)
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=moto_port, verbose=False)
+        self._moto.start()
+        self.moto_url = f"http://{self.host}:{moto_port}"
+        os.environ.update(
+            MOTO_PORT=str(moto_port),  # where moto's Step Functions service integrations call back
+            AWS_ENDPOINT_URL=self.moto_url,
+            AWS_DEFAULT_REGION=REGION,
+            AWS_ACCESS_KEY_ID="local",  # never a real credential: every call goes to the moto server
+            AWS_SECRET_ACCESS_KEY="local",  # noqa: S106
+        )
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        _post_json(f"{self.moto_url}/moto-api/config", config)
+        self._patches = [mock.patch.object(ExecutionWorker, "stop", _patient_stop(ExecutionWorker.stop))]
+        for patch in self._patches:
+            patch.start()
+
+        functions = resources_of_type("AWS::Serverless::Function")
+        self._functions = functions
+        worktypes = json.loads((ROOT / "layers/cxbridge/cxbridge/worktypes.json").read_text())
+        codes = {**DEMO_WRAPUP_CODES, **wrapup_code_names(PLANTED)}
+        self.genesys = GenesysSandbox(seed=self.seed, wrapup_codes=codes, task_statuses=statuses_of(worktypes))
+        self.crm = SalesforceSandbox(seed=self.seed)
+        self.resources = create_all(boto3.client("dynamodb"), boto3.client("sqs"))
+        self._seed_configuration()
+        self._create_state_machines()
+        for logical_id in functions:
+            os.environ.update(self.resources.function_environment(logical_id))
+        os.environ.update(LOCAL_OVERRIDES, GENESYS_BASE_URL=self.genesys.url)
+        os.environ["BOT_CALLBACK_URL"] = f"http://{self.host}:{self.port}/bots/callback"
+        from cxbridge import bootstrap  # noqa: PLC0415 - after the environment is final
+
+        bootstrap.reset()
+        self._lambdas = InProcessLambdas({fn: self._locked(fn) for fn in functions}).__enter__()
+        self._start_http()
+        self._start_event_sources()
+        return self
+
+    def _seed_configuration(self) -> None:
+        """What an operator puts in SSM and Secrets Manager before deploying, pointed at the sandboxes."""
+        ssm, secrets = boto3.client("ssm"), boto3.client("secretsmanager")
+        connection = {"my_domain_url": self.crm.url, "mapping": CRM_MAPPING}
+        ssm.put_parameter(Name=CRM_CONFIG_PARAMETER, Type="String", Value=json.dumps(connection), Overwrite=True)
+        creds = json.dumps({"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_SECRET})
+        for name in ("cxbridge/crm", "cxbridge/genesys"):
+            secrets.create_secret(Name=name, SecretString=creds)
+
+    def _create_state_machines(self) -> None:
+        sfn = boto3.client("stepfunctions")
+        for logical_id, machine in resources_of_type("AWS::Serverless::StateMachine").items():
+            props = machine["Properties"]
+            definition = (ROOT / props["DefinitionUri"]).read_text()
+            for key, value in props.get("DefinitionSubstitutions", {}).items():
+                definition = definition.replace(f"${{{key}}}", str(self.resources.resolve(value)))
+            arn = sfn.create_state_machine(
+                name=str(self.resources.resolve(props.get("Name", logical_id))),
+                definition=definition,
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/{logical_id}",
+                type=props.get("Type", "STANDARD"),
+            )["stateMachineArn"]
+            self.state_machines[logical_id] = arn
+        self.resources.extra_refs.update(self.state_machines)
+
+    # ---- invoking -----------------------------------------------------------------------------------
+
+    def handler(self, logical_id: str) -> Callable[..., Any]:
+        if logical_id not in self._handlers:
+            props = self._functions[logical_id]["Properties"]
+            module_name, attr = props["Handler"].rsplit(".", 1)
+            package = props["CodeUri"].strip("/").replace("/", ".")
+            self._handlers[logical_id] = getattr(importlib.import_module(f"{package}.{module_name}"), attr)
+        return self._handlers[logical_id]
+
+    def _locked(self, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
+        def run(event: dict[str, Any], context: Any) -> Any:
+            with self._lock:  # one invocation at a time, like one warm container per function
+                return self.handler(logical_id)(event, context)
+
+        return run
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """Invoke a function in-process, as its event source would."""
+        return self._locked(logical_id)(event, LocalContext(function_name=logical_id))
+
+    # ---- event sources ------------------------------------------------------------------------------
+
+    def _start_http(self) -> None:
+        self._server: ThreadingHTTPServer = make_server(self.host, self.port, self.api_key, self.invoke, self._control)
+        self.port = self._server.server_address[1]
+        os.environ["BOT_CALLBACK_URL"] = f"http://{self.host}:{self.port}/bots/callback"
+        self._spawn(self._server.serve_forever)
+
+    def _control(self, method: str, path: str) -> dict[str, Any] | None:
+        """The stack's own routes: ``GET /__local/state``, ``POST /__local/schedules/<Function>``."""
+        if (method, path) == ("GET", "/__local/state"):
+            return self.state()
+        match = re.fullmatch(r"/__local/schedules/(\w+)", path)
+        if method == "POST" and match and match.group(1) in {s.function for s in self.schedules}:
+            return {"result": self.run_schedule(match.group(1))}
+        return None
+
+    def _start_event_sources(self) -> None:
+        for logical_id, fn in self._functions.items():
+            for event in fn["Properties"].get("Events", {}).values():
+                props = event.get("Properties", {})
+                if event["Type"] == "SQS":
+                    queue = props["Queue"]["Fn::GetAtt"][0]
+                    batch = int(self.resources.resolve(props.get("BatchSize", 10)))
+                    window = float(self.resources.resolve(props.get("MaximumBatchingWindowInSeconds", 0)))
+                    source = SqsEventSource(boto3.client("sqs"), self.resources.queue_urls[queue], batch, window)
+                    self._spawn(self._loop, lambda s=source, f=logical_id: s.poll(lambda e: self.invoke(f, e)))
+                elif event["Type"] == "DynamoDB":
+                    table = self.resources.tables[props["Stream"]["Fn::GetAtt"][0]]
+                    pump = StreamPump(boto3.client("dynamodb"), boto3.client("dynamodbstreams"), table)
+                    self._spawn(self._loop, lambda p=pump, f=logical_id: p.pump(lambda e: self.invoke(f, e)))
+                elif event["Type"] in {"Schedule", "ScheduleV2"}:
+                    expression = str(self.resources.resolve(props.get("Schedule") or props.get("ScheduleExpression")))
+                    self.schedules.append(Schedule(logical_id, expression))
+        if self.schedules:
+            self._spawn(self._timer)
+
+    def _spawn(self, target: Callable[..., Any], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _loop(self, step: Callable[[], int]) -> None:
+        while not self._stopping.is_set():
+            try:
+                busy = step()
+            except Exception as exc:  # noqa: BLE001 - a poller must survive what a handler throws
+                print(f"local stack: event source error: {type(exc).__name__}: {exc}")
+                busy = 0
+            if not busy:
+                self._stopping.wait(self.poll_interval_s)
+
+    def _timer(self) -> None:
+        due = {s.function: s.next_after(datetime.now(UTC)) for s in self.schedules}
+        while not self._stopping.wait(1.0):
+            now = datetime.now(UTC)
+            for schedule in self.schedules:
+                at = due[schedule.function]
+                if at is not None and now >= at:
+                    self.run_schedule(schedule.function)
+                    due[schedule.function] = schedule.next_after(now)
+
+    def run_schedule(self, logical_id: str, time_: datetime | None = None) -> Any:
+        """Invoke a scheduled function now, with the event EventBridge Scheduler would send."""
+        when = (time_ or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event = {
+            "version": "0",
+            "id": f"local-{time.time_ns()}",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT,
+            "time": when,
+            "region": REGION,
+            "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{logical_id}"],
+            "detail": {},
+        }
+        return self.invoke(logical_id, event)
+
+    # ---- inspection and shutdown ---------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Counts of what the stack holds."""
+        sqs = boto3.client("sqs")
+        queues = {}
+        for logical_id, url in self.resources.queue_urls.items():
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"]
+            queues[logical_id] = {k.removeprefix("ApproximateNumberOf"): int(v) for k, v in attrs.items()}
+        dynamodb = boto3.client("dynamodb")
+        tables = {
+            logical_id: dynamodb.scan(TableName=name, Select="COUNT")["Count"]
+            for logical_id, name in self.resources.tables.items()
+        }
+        return {"tables": tables, "queues": queues, "crm": self.crm.state()["requests"]}
+
+    def dead_letters(self, queue: str) -> list[dict[str, Any]]:
+        """The messages of a dead-letter queue with their reasons, read without consuming them."""
+        sqs = boto3.client("sqs")
+        url = self.resources.queue_urls[queue]
+        seen: dict[str, dict[str, Any]] = {}
+        for _ in range(20):  # visibility 0: a peek; repeat until every message has been seen
+            got = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, MessageAttributeNames=["All"]
+            ).get("Messages", [])
+            for m in got:
+                attributes: dict[str, Any] = m.get("MessageAttributes", {})
+                reason = attributes.get("reason", {}).get("StringValue", "(none)")
+                seen[m["MessageId"]] = {"body": m["Body"], "reason": reason}
+            if not got:
+                break
+        return list(seen.values())
+
+    def endpoints(self) -> list[str]:
+        base = f"http://{self.host}:{self.port}"
+        lines = [f"API            {base}   (header x-api-key: {self.api_key})"]
+        lines += [f"  {r.method:6} {base}{r.path}" for r in sorted(api_routes(), key=lambda r: r.path)]
+        lines += [f"  GET    {base}/__local/state"]
+        lines += [f"  POST   {base}/__local/schedules/{s.function}   ({s.expression})" for s in self.schedules]
+        lines += [
+            f"AWS (moto)     {self.moto_url}   (aws --endpoint-url {self.moto_url} dynamodb list-tables)",
+            f"Genesys        {self.genesys.url}   (state: {self.genesys.url}/__sandbox/state)",
+            f"CRM            {self.crm.url}   (state: {self.crm.url}/__sandbox/state, knobs: POST /__sandbox/config)",
+        ]
+        return lines
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._lambdas.__exit__(None, None, None)
+        for patch in self._patches:
+            patch.stop()
+        self.genesys.close()
+        self.crm.close()
+        self._moto.stop()
+
+
+def _post_json(url: str, body: Any) -> None:
+    request = Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST")  # noqa: S310
+    with urlopen(request, timeout=5):  # noqa: S310 - our own moto server on 127.0.0.1
+        pass
+
+
+# Wrap-up codes of the demo org: id → name (the CRM shows names).
+DEMO_WRAPUP_CODES = {
+    "ad1b7e3c-6a2f-4d5e-9b8c-0f1e2d3c4b5a": "Billing question",
+    "5e4d3c2b-1a09-4f8e-a7d6-c5b4a3928170": "Sale closed",
+}
