@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.request import Request, urlopen
 
 from local.run import post
-from local.stack import ROOT, LocalStack
+from local.stack import LocalStack
+from local.template import ROOT
 from local.toil_data import PLANTED, call_events, generate_calls
 
 if TYPE_CHECKING:
