@@ -58,11 +58,14 @@ events: install  ## regenerate events/*.json from events/genesys/*.json
 openapi: install  ## regenerate docs/openapi.json from the workitems API (a test fails while it is stale)
 	$(PY) -m scripts.openapi
 
-local: install  ## the API on http://127.0.0.1:3000 with AWS emulated in-process (PORT=, API_KEY=)
+local: install  ## the whole system on http://127.0.0.1:3000: AWS on a moto server, Genesys + CRM sandboxes (PORT=, API_KEY=)
 	$(PY) -m local.run $(if $(PORT),--port $(PORT)) $(if $(API_KEY),--api-key $(API_KEY))
 
 replay: install  ## start the local stack, post every sample 3x, print what happened, exit
 	$(PY) -m local.run --replay --port 0
+
+demo: install  ## a scripted day through the local stack (CALLS=300); exits non-zero if the numbers do not add up
+	$(PY) -m local.demo $(if $(CALLS),--calls $(CALLS))
 
 bench: install  ## the DESIGN.md figures (QUICK=1 for a small run); last line is one JSON object
 	$(PY) -m bench $(if $(QUICK),--quick)
