@@ -102,9 +102,114 @@ def stream_event() -> dict[str, object]:
     }
 
 
+# A ``v2.taskmanagement.workitems.{id}`` event body (fields per WorkitemsEventsNotificationWorkitem):
+# dates are strings, references are flattened ids.
+WORKITEM_EVENT: dict[str, object] = {
+    "id": "7d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a09",
+    "name": "Address change for customer 0001",
+    "typeId": "7c1f3e0a-2d4b-4f7e-9a61-3b8c5d2e1f02",
+    "priority": 10,
+    "dateCreated": "2026-11-23T09:00:00.000Z",
+    "dateModified": "2026-11-23T09:20:00.000Z",
+    "dateDue": "2026-11-23T13:00:00.000Z",
+    "statusId": "c1d2c3e4-f5a6-4b7c-8d9e-0f1a2b3c4d53",
+    "statusCategory": "Closed",
+    "dateClosed": "2026-11-23T09:20:00.000Z",
+    "queueId": "5a2e8c41-9f3d-4b6a-8e17-0c4d2b9a7e13",
+    "assigneeId": "2f1e0d9c-8b7a-4654-b3c2-d1e0f9a8b7c6",
+    "externalTag": "case-0001",
+    "operation": "edit",
+    "changes": [
+        {
+            "op": "replace",
+            "field": "statusId",
+            "oldValue": "c1d2c3e4-f5a6-4b7c-8d9e-0f1a2b3c4d51",
+            "newValue": "c1d2c3e4-f5a6-4b7c-8d9e-0f1a2b3c4d53",
+        }
+    ],
+    "customFields": {},
+}
+
+
+def sqs_event(queue: str, bodies: list[dict[str, object]]) -> dict[str, object]:
+    """An SQS event source batch as Lambda delivers it."""
+    return {
+        "Records": [
+            {
+                "messageId": f"0e1f2a3b-4c5d-4e6f-8a9b-{n:012d}",
+                "receiptHandle": f"AQEB-sample-receipt-handle-{n}",
+                "body": json.dumps(body),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1763900500000",
+                    "SenderId": "AIDAEXAMPLE",
+                    "ApproximateFirstReceiveTimestamp": "1763900500001",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
+                "awsRegion": "us-east-1",
+            }
+            for n, body in enumerate(bodies)
+        ]
+    }
+
+
+def other_events() -> dict[str, object]:
+    """Events of the functions that are not fed by Genesys conversation bodies."""
+    acw = json.loads((BODIES / "acw-a.json").read_text())
+    workitem = {
+        "sourceSystem": "crm",
+        "sourceId": "case-0001",
+        "worktype": "address-change",
+        "name": "Address change for customer 0001",
+        "sla": {"durationSeconds": 14400},
+        "customFields": {"customer_ref_identifier": "C-0001", "new_country_text": "IE"},
+        "callbackUrl": "https://crm.example.com/workitems/outcome",
+    }
+    get_report = api_gateway_event("/toil/report", {})
+    get_report |= {"httpMethod": "GET", "body": None, "queryStringParameters": {"date": "2026-11-22", "days": "7"}}
+    return {
+        "crm_sync_worker.sqs": sqs_event(
+            "CrmSyncQueue", [{"conversationId": acw["conversationId"], "recordVersion": 2}]
+        ),
+        "bot_callback.apigw": api_gateway_event(
+            "/bots/callback", {"deploymentId": "14c2b6f8-8f4f-4a1e-9e4a-0b7c3f1d2e5a", "status": "COMPLETED"}
+        ),
+        "toil_daily.schedule": {
+            "version": "0",
+            "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": "2026-11-23T02:15:00Z",
+            "region": "us-east-1",
+            "resources": ["arn:aws:events:us-east-1:123456789012:rule/cxbridge-toil-daily"],
+            "detail": {},
+        },
+        "toil_report_api.apigw": get_report,
+        "workitems_api.create.apigw": api_gateway_event("/workitems", workitem),
+        "workitem_sla_step.sfn": {"workitemId": "0b9f3c2a-6d1e-4f5a-8b7c-9d0e1f2a3b4c", "generation": 1, "step": 0},
+        "workitem_events.apigw": api_gateway_event("/genesys/workitems", WORKITEM_EVENT),
+        "workitem_callback.sqs": sqs_event(
+            "WorkitemCallbackQueue",
+            [
+                {
+                    "workitemId": "0b9f3c2a-6d1e-4f5a-8b7c-9d0e1f2a3b4c",
+                    "key": "0b9f3c2a-6d1e-4f5a-8b7c-9d0e1f2a3b4c#Closed",
+                    "payload": {"sourceSystem": "crm", "sourceId": "case-0001", "status": "Closed"},
+                }
+            ],
+        ),
+    }
+
+
 def build() -> dict[Path, str]:
     """Every generated file and its content."""
     files: dict[Path, str] = {OUT / "crm_job_outbox.stream.json": json.dumps(stream_event(), indent=2) + "\n"}
+    for name, event in other_events().items():
+        files[OUT / f"{name}.json"] = json.dumps(event, indent=2) + "\n"
     for src in sorted(BODIES.glob("*.json")):
         body = json.loads(src.read_text())
         path, function = route_of(src.stem)
