@@ -159,7 +159,7 @@ def sqs_event(queue: str, bodies: list[dict[str, object]]) -> dict[str, object]:
 def other_events() -> dict[str, object]:
     """Events of the functions that are not fed by Genesys conversation bodies."""
     acw = json.loads((BODIES / "acw-a.json").read_text())
-    workitem = {
+    workitem: dict[str, object] = {
         "sourceSystem": "crm",
         "sourceId": "case-0001",
         "worktype": "address-change",
