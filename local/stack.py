@@ -103,6 +103,7 @@ class LocalStack:
     api_key: str = "local-dev-key"
     seed: int = 0
     poll_interval_s: float = 0.2
+    sqs_batch_size: int | None = None  # overrides the template's BatchSize (the fault run wants many requests)
     resources: LocalResources = field(init=False)
     genesys: GenesysSandbox = field(init=False)
     crm: SalesforceSandbox = field(init=False)
@@ -227,7 +228,7 @@ class LocalStack:
                 props = event.get("Properties", {})
                 if event["Type"] == "SQS":
                     queue = props["Queue"]["Fn::GetAtt"][0]
-                    batch = int(self.resources.resolve(props.get("BatchSize", 10)))
+                    batch = self.sqs_batch_size or int(self.resources.resolve(props.get("BatchSize", 10)))
                     window = float(self.resources.resolve(props.get("MaximumBatchingWindowInSeconds", 0)))
                     source = SqsEventSource(boto3.client("sqs"), self.resources.queue_urls[queue], batch, window)
                     self._spawn(self._loop, lambda s=source, f=logical_id: s.poll(lambda e: self.invoke(f, e)))

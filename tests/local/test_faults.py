@@ -1,0 +1,29 @@
+"""Fault injection through the local stack (quick size): every conversation in the CRM once or dead-lettered."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_throttles_5xx_timeouts_expiring_tokens_and_3x_delivery_lose_and_duplicate_nothing() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "local.faults", "--calls", "60", "--timeout", "240"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
+    )
+    lines = done.stdout.splitlines()
+    start = lines.index("{")
+    figures = json.loads("\n".join(lines[start : lines.index("}", start) + 1]))
+    assert done.returncode == 0, figures
+    assert figures["lost"] == figures["duplicated"] == figures["unexpected"] == 0
+    assert figures["crm_records"] + figures["dead_letters"] == figures["calls_with_disposition"]
+    assert figures["duplicates_suppressed"] == 2 * figures["events_posted"] // 3  # every event came 3 times
+    assert figures["tokens_issued"] >= 2  # expired tokens were renewed
