@@ -32,9 +32,7 @@ def run(calls: int, copies: int, seed: int, timeout_s: float) -> dict[str, objec
     # Batches of 10 instead of 200: many more CRM requests, so every kind of fault is drawn often.
     stack = LocalStack(port=0, seed=seed, sqs_batch_size=10).start()
     try:
-        stack.crm.configure(
-            throttle_ratio=0.30, fail_ratio=0.10, timeout_ratio=0.05, hang_s=1.5, expire_tokens_after=5
-        )
+        stack.crm.configure(throttle_ratio=0.30, fail_ratio=0.10, timeout_ratio=0.05, hang_s=1.5, expire_tokens_after=5)
         started = time.monotonic()
         ingest = send_calls(stack, generated, copies, rnd)
         sync = crm_sync(stack, expected, timeout_s)
