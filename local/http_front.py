@@ -111,9 +111,8 @@ def make_server(
                 return
             matches = [(r, m) for r, pattern in routes if (m := pattern.fullmatch(url.path))]
             found = next(((r, m) for r, m in matches if r.method in {self.command, "ANY"}), None)
-            if found is None:
-                status = 405 if matches else 404
-                self._send(status, '{"message":"Missing Authentication Token"}' if status == 404 else "{}")
+            if found is None:  # API Gateway answers an undeclared path or method so, before any key check
+                self._send(403, '{"message":"Missing Authentication Token"}')
                 return
             route, match = found
             headers = {k: v for k, v in self.headers.items()}
@@ -129,7 +128,11 @@ def make_server(
                 result = invoke(route.function, event)
             self._send(int(result.get("statusCode", 200)), result.get("body") or "", result.get("headers"))
 
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _dispatch
+        def __getattr__(self, name: str) -> Any:
+            """Every method (GET ... TRACE, QUERY, anything) goes to ``_dispatch``, as API Gateway takes them all."""
+            if name.startswith("do_"):
+                return self._dispatch
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # request lines would print client data; the handlers log what matters

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
-import pytest
-
 from local.template import resources_of_type
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events" / "genesys"
@@ -35,35 +27,6 @@ def http(method: str, url: str, body: Any = None, api_key: str | None = "local-d
             return resp.status, json.loads(resp.read() or b"{}")
     except HTTPError as err:
         return err.code, json.loads(err.read() or b"{}")
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> Iterator[dict[str, str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "local.run", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    urls: dict[str, str] = {}
-    deadline = time.monotonic() + 120
-    for line in proc.stdout:
-        for name in ("API", "CRM", "Genesys"):
-            match = re.match(rf"{name}\s+(http://127\.0\.0\.1:\d+)", line)
-            if match:
-                urls[name] = match.group(1)
-        if line.startswith("Ctrl-C") or time.monotonic() > deadline:
-            break
-    assert set(urls) == {"API", "CRM", "Genesys"}, urls
-    try:
-        yield urls
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=30)
-        assert proc.returncode == 0
-        assert "stopping" in out
 
 
 def crm_records(urls: dict[str, str]) -> dict[str, Any]:

@@ -21,7 +21,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.metrics import MetricUnit
 
-from cxbridge.errors import RequestRejected, TransientFailure
+from cxbridge import apigw
+from cxbridge.errors import RequestRejected, TransientFailure, UnsupportedMediaType
 from cxbridge.models.workitem import ErrorBody
 from cxbridge.observability import logger, metrics
 
@@ -118,6 +119,21 @@ def _later(exc: TransientFailure) -> Response[str]:
 def _bug(_: Exception) -> Response[str]:
     logger.exception("unexpected error")
     return _error(500, "internal", "unexpected error")
+
+
+def refuse_non_json(event: dict[str, Any]) -> dict[str, Any] | None:
+    """415 for a body that is not JSON, before the resolver tries to parse it as a form (it would fail
+    with a 500 on a malformed multipart type); None to go on."""
+    if not event.get("body"):
+        return None
+    try:
+        apigw.json_body(event, max_bytes=10 * 1024 * 1024)
+    except UnsupportedMediaType as exc:
+        metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
+        return apigw.rejection(exc)
+    except RequestRejected:
+        return None  # JSON, but malformed or too large: the resolver's own validation answers that
+    return None
 
 
 def resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestResolver:
