@@ -41,6 +41,20 @@ def _events(calls: int, rnd: random.Random) -> list[tuple[str, str, dict[str, An
     return out
 
 
+def _item_bytes(value: Any, name: str = "") -> int:
+    """An item's size as DynamoDB bills it (names + values; numbers about half their digits), in bytes."""
+    size = len(name.encode())
+    if "S" in value:
+        return size + len(value["S"].encode())
+    if "N" in value:
+        return size + len(value["N"].lstrip("-").replace(".", "")) // 2 + 1
+    if "M" in value:
+        return size + 3 + sum(_item_bytes(v, k) + 1 for k, v in value["M"].items())
+    if "L" in value:
+        return size + 3 + sum(_item_bytes(v) + 1 for v in value["L"])
+    return size + 1  # BOOL, NULL
+
+
 def _percentile(samples: list[float], q: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
 
@@ -73,17 +87,25 @@ def bench_ingest(events: int) -> dict[str, Any]:
             assert response["statusCode"] == 202, response
         aws_calls = len(calls)
         writes = sum(1 for c in calls if c in WRITE_OPERATIONS)
+        calls.clear()
         outbox = importlib.import_module("functions.crm_job_outbox.app").lambda_handler
         pump = StreamPump(
             boto3.client("dynamodb"), boto3.client("dynamodbstreams"), resources.tables["CallRecordsTable"]
         )
-        pump.pump(lambda batch: outbox(batch, LocalContext(function_name="crm_job_outbox")))
+        # A read returns at most 1,000 stream records: pump until the stream is drained, as the mapping polls.
+        for _ in range(1_000):  # bounded: a record that always failed would be redelivered forever
+            if not pump.pump(lambda batch: outbox(batch, LocalContext(function_name="crm_job_outbox"))):
+                break
+        outbox_calls = len(calls)
+        records = boto3.client("dynamodb").scan(TableName=resources.tables["CallRecordsTable"])["Items"]
         sqs = boto3.client("sqs")
         jobs: list[str] = []
+        job_bytes: list[int] = []
         url = resources.queue_urls["CrmSyncQueue"]
         while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
             for m in messages:
                 jobs.append(json.loads(m["Body"])["conversationId"])
+                job_bytes.append(len(m["Body"].encode()))
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
     expected = {data["conversationId"] for _, _, data in plan} | {"warm-up"}
     return {
@@ -91,6 +113,9 @@ def bench_ingest(events: int) -> dict[str, Any]:
         "p99_ms": _percentile(latencies, 99),
         "aws_calls_per_event": aws_calls / len(plan),
         "aws_writes_per_event": writes / len(plan),
+        "call_record_bytes_max": max(_item_bytes({"M": item}) - 3 for item in records),
+        "crm_job_bytes_max": max(job_bytes),
+        "outbox_aws_calls_per_job": outbox_calls / len(jobs),
         "lost": len(expected - set(jobs)),
         "duplicated": len(jobs) - len(set(jobs)),
     }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +61,29 @@ def test_functions_run_python_313_with_the_shared_layer_and_no_boto3_packaged(sa
     assert glob["Runtime"] == "python3.13"
     assert glob["Layers"] == [{"Ref": "CxbridgeLayer"}]
     layer = sam["Resources"]["CxbridgeLayer"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
-    requirements = (ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").read_text().lower()
-    assert "boto3" not in [line.split(">")[0].split("=")[0].strip() for line in requirements.splitlines()]
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    assert glob["Architectures"] == ["arm64"]
     for name, fn in functions(sam).items():
         assert not (ROOT / fn["Properties"]["CodeUri"] / "requirements.txt").exists(), name
+
+
+def test_the_layer_build_packages_arm64_wheels_and_the_package_but_not_the_aws_sdk(tmp_path: Path) -> None:
+    """What ``sam build`` runs for the layer (pip from the package index): botocore stays the runtime's."""
+    make = shutil.which("make")
+    assert make is not None
+    subprocess.run(  # noqa: S603 - make with our own Makefile
+        [make, "-s", "-C", str(ROOT / "layers" / "cxbridge"), "build-CxbridgeLayer", f"ARTIFACTS_DIR={tmp_path}"],
+        check=True,
+        capture_output=True,
+    )
+    top = {p.name for p in (tmp_path / "python").iterdir()}
+    assert {"cxbridge", "aws_lambda_powertools", "aws_xray_sdk", "pydantic_core", "requests"} <= top
+    assert not top & {"boto3", "botocore", "s3transfer"}
+    assert (tmp_path / "python" / "cxbridge" / "worktypes.json").is_file()
+    (binary,) = (tmp_path / "python" / "pydantic_core").glob("_pydantic_core*.so")
+    assert "aarch64" in binary.name
+    size = sum(f.stat().st_size for f in tmp_path.rglob("*") if f.is_file())
+    assert size < 30e6
 
 
 def test_call_records_table_keys_on_conversation_with_ttl_stream_and_encryption(sam: dict[str, Any]) -> None:
