@@ -2,6 +2,5 @@
 
 import os
 
-# The handlers' INFO lines and metric documents (thousands) would bury the table; warnings and errors still print.
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+# The handlers' log lines (thousands: every throttled CRM request is a warning) would bury the table.
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")

@@ -105,6 +105,11 @@ def test_backlog_age_breaker_api_and_throttle_alarms(sam: dict[str, Any]) -> Non
     all_alarms = alarms(sam)
     age = all_alarms["CrmSyncBacklogAgeAlarm"]
     assert (age["MetricName"], age["Threshold"]) == ("ApproximateAgeOfOldestMessage", {"Ref": "CrmSyncMaxAgeSeconds"})
+    outbox = metric_ids(all_alarms["CrmJobOutboxIteratorAgeAlarm"])
+    assert outbox["ageMs"]["MetricStat"]["Metric"]["MetricName"] == "IteratorAge"
+    assert outbox["ageMs"]["MetricStat"]["Metric"]["Dimensions"][0]["Value"] == {"Ref": "CrmJobOutboxFunction"}
+    assert outbox["ageSeconds"]["Expression"] == "ageMs / 1000"
+    assert all_alarms["CrmJobOutboxIteratorAgeAlarm"]["Threshold"] == {"Ref": "CrmSyncMaxAgeSeconds"}
     breaker = all_alarms["CrmBreakerOpenAlarm"]
     assert (breaker["MetricName"], breaker["Threshold"]) == ("BreakerOpen", 0)
     api = metric_ids(all_alarms["Api5xxRateAlarm"])
