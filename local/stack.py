@@ -303,20 +303,7 @@ class LocalStack:
 
     def dead_letters(self, queue: str) -> list[dict[str, Any]]:
         """The messages of a dead-letter queue with their reasons, read without consuming them."""
-        sqs = boto3.client("sqs")
-        url = self.resources.queue_urls[queue]
-        seen: dict[str, dict[str, Any]] = {}
-        for _ in range(20):  # visibility 0: a peek; repeat until every message has been seen
-            got = sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, MessageAttributeNames=["All"]
-            ).get("Messages", [])
-            for m in got:
-                attributes: dict[str, Any] = m.get("MessageAttributes", {})
-                reason = attributes.get("reason", {}).get("StringValue", "(none)")
-                seen[m["MessageId"]] = {"body": m["Body"], "reason": reason}
-            if not got:
-                break
-        return list(seen.values())
+        return peek_all(boto3.client("sqs"), self.resources.queue_urls[queue])
 
     def endpoints(self) -> list[str]:
         base = f"http://{self.host}:{self.port}"
@@ -355,3 +342,24 @@ DEMO_WRAPUP_CODES = {
     "ad1b7e3c-6a2f-4d5e-9b8c-0f1e2d3c4b5a": "Billing question",
     "5e4d3c2b-1a09-4f8e-a7d6-c5b4a3928170": "Sale closed",
 }
+
+
+def peek_all(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """Every message of a queue (body and ``reason`` attribute), left in the queue.
+
+    Each receive hides what it returned, so the next one gets different messages (a peek with
+    visibility 0 returns the same first ten again and again); at the end all are made visible again.
+    """
+    seen: dict[str, dict[str, Any]] = {}
+    receipts: list[str] = []
+    while got := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=120, MessageAttributeNames=["All"]
+    ).get("Messages", []):
+        for m in got:
+            attributes: dict[str, Any] = m.get("MessageAttributes", {})
+            reason = attributes.get("reason", {}).get("StringValue", "(none)")
+            seen[m["MessageId"]] = {"body": m["Body"], "reason": reason}
+            receipts.append(m["ReceiptHandle"])
+    for receipt in receipts:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=0)
+    return list(seen.values())
