@@ -116,7 +116,7 @@ def test_crm_sync_queue_redrives_to_a_dead_letter_queue_after_a_parameter_count(
         "deadLetterTargetArn": {"Fn::GetAtt": ["CrmSyncDeadLetterQueue", "Arn"]},
         "maxReceiveCount": {"Ref": "CrmSyncMaxReceiveCount"},
     }
-    assert sam["Parameters"]["CrmSyncMaxReceiveCount"]["Default"] == 5
+    assert sam["Parameters"]["CrmSyncMaxReceiveCount"]["Default"] == 10
 
 
 def test_outbox_reports_partial_failures_and_dead_letters_what_it_cannot_queue(sam: dict[str, Any]) -> None:

@@ -47,7 +47,7 @@ class CrmSyncSettings(_EnvGroup):
     # Only for the local stack and tests: where the Genesys sandbox listens (login and API on one host).
     genesys_base_url: str | None = Field(default=None, alias="GENESYS_BASE_URL")
     wrapup_code_overrides: Json[dict[str, str]] = Field(default_factory=dict, alias="WRAPUP_CODE_OVERRIDES")
-    max_receives: int = Field(default=5, alias="CRM_SYNC_MAX_RECEIVES", ge=1)
+    max_receives: int = Field(default=10, alias="CRM_SYNC_MAX_RECEIVES", ge=1)
     backoff_base_s: float = Field(default=2.0, alias="CRM_BACKOFF_BASE_S", gt=0)
     backoff_cap_s: float = Field(default=900.0, alias="CRM_BACKOFF_CAP_S", gt=0)
     breaker_threshold: int = Field(default=5, alias="CRM_BREAKER_THRESHOLD", ge=1)

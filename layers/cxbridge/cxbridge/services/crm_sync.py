@@ -58,7 +58,7 @@ class RetryPolicy:
 
     base_s: float = 2.0
     cap_s: float = 900.0
-    max_receives: int = 5
+    max_receives: int = 10
 
 
 def _seconds(ms: int | None) -> int | None:
