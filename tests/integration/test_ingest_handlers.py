@@ -99,6 +99,30 @@ def test_malformed_bodies_are_400s(stack: Stack, raw: str, field: str) -> None:
     assert [e["field"] for e in payload(response)["errors"]] == [field]
 
 
+@pytest.mark.parametrize(
+    ("function", "route", "changes", "field"),
+    [
+        ("ingest_acw", ACW, {"wrapupDurationMs": 10**40}, "wrapupDurationMs"),
+        ("ingest_user_end", "/genesys/conversations/user-end", {"heldDurationMs": 10**400}, "heldDurationMs"),
+    ],
+)
+def test_numbers_too_large_to_store_are_400s_not_500s(
+    stack: Stack, function: str, route: str, changes: dict[str, int], field: str
+) -> None:
+    stem = "acw-a" if function == "ingest_acw" else "user-end-a"
+    response = stack.invoke(function, request(route, {**body(stem), **changes}))
+    assert response["statusCode"] == 400
+    assert [e["field"] for e in payload(response)["errors"]] == [field]
+
+
+@pytest.mark.parametrize("duration", ["1e300", "Infinity", "NaN"])
+def test_call_completed_duration_that_cannot_be_stored_is_a_400(stack: Stack, duration: str) -> None:
+    raw = json.dumps(body("call-completed")).replace('"duration": ', f'"duration": {duration}, "was": ', 1)
+    response = stack.invoke("ingest_call_completed", request("/genesys/conversations/call-completed", None, raw=raw))
+    assert response["statusCode"] == 400, payload(response)
+    assert [e["field"] for e in payload(response)["errors"]] == ["data.duration"]
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
 def test_non_json_content_type_is_415(stack: Stack, content_type: str) -> None:
     response = stack.invoke("ingest_acw", request(ACW, body("acw-a"), content_type=content_type))

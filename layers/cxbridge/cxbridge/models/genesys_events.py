@@ -19,7 +19,9 @@ NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 # Epoch milliseconds up to the end of year 9999, the last instant a date can hold.
 MAX_EPOCH_MS = 253_402_300_799_999
 EpochMs = Annotated[int, Field(ge=0, le=MAX_EPOCH_MS)]
-DurationMs = Annotated[int, Field(ge=0)]
+# Bounded as epoch times are: an unbounded integer passes validation and then cannot be stored (DynamoDB
+# numbers hold 38 digits), which was a 500.
+DurationMs = Annotated[int, Field(ge=0, le=MAX_EPOCH_MS)]
 
 
 class _GenesysModel(BaseModel):
@@ -141,7 +143,7 @@ _EPOCH_MS_THRESHOLD = 10**11
 class CallCompletedData(_GenesysModel):
     """The ``data`` object of the seed guide's webhook: duration in seconds, a disposition **name**."""
 
-    duration: Annotated[float, Field(ge=0)] | None = None
+    duration: Annotated[float, Field(ge=0, le=MAX_EPOCH_MS // 1000, allow_inf_nan=False)] | None = None
     status: str | None = None
     disposition: Annotated[str, Field(min_length=1, max_length=255)] | None = None
 
