@@ -17,11 +17,12 @@ from cxbridge.domain.workitem import LifecycleAction, StatusCategory, WorkitemQu
 from cxbridge.models.workitem import CaptureRequest, ChangeRequest, WorkitemPage, WorkitemView
 from cxbridge.observability import logger, metrics
 
-TITLE = "cxbridge workitems"
-VERSION = "1.0.0"
+TITLE = "cxbridge"
+VERSION = "1.1.0"
 DESCRIPTION = (
-    "The REST capture point of source systems (BPM, CRM, workflow): work becomes a Genesys Cloud workitem "
-    "with an SLA that escalates on a ladder; the outcome is POSTed to the callback URL when it closes."
+    "Genesys Cloud conversation events in (one route per event type, acknowledged with 202), and the REST "
+    "capture point of source systems (BPM, CRM, workflow): work becomes a Genesys Cloud workitem with an SLA "
+    "that escalates on a ladder; the outcome is POSTed to the callback URL when it closes."
 )
 WorkitemId = Annotated[str, Path(min_length=36, max_length=36, description="Our workitem id.")]
 
@@ -88,7 +89,10 @@ def change_workitem(
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi() -> dict[str, Any]:
-    return rest.openapi_document(app, TITLE, VERSION, DESCRIPTION)
+    """The whole API behind the key: these routes and the ingestion routes (imported here, on demand)."""
+    from cxbridge.ingest_openapi import add_ingest_routes  # noqa: PLC0415 - only this route needs it
+
+    return add_ingest_routes(rest.openapi_document(app, TITLE, VERSION, DESCRIPTION))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
