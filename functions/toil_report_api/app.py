@@ -9,10 +9,11 @@ from cxbridge import apigw, toil_bootstrap
 from cxbridge.domain.crm import UpstreamFailure
 from cxbridge.errors import RequestRejected, TransientFailure
 from cxbridge.models.toil import ReportQuery
-from cxbridge.observability import logger, metrics
+from cxbridge.observability import logger, metrics, tracer
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="ToilReportRequests", unit=MetricUnit.Count, value=1)

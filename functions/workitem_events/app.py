@@ -5,11 +5,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cxbridge.observability import logger, metrics
+from cxbridge.observability import logger, metrics, tracer
 from cxbridge.workitem_events_api import handle
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return handle(event)

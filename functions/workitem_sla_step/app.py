@@ -11,10 +11,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cxbridge import workitem_bootstrap
-from cxbridge.observability import logger, metrics
+from cxbridge.observability import logger, metrics, tracer
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     workitem_id = str(event["workitemId"])

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime
 from cxbridge import rest, workitem_bootstrap
 from cxbridge.domain.workitem import LifecycleAction, StatusCategory, WorkitemQuery
 from cxbridge.models.workitem import CaptureRequest, ChangeRequest, WorkitemPage, WorkitemView
-from cxbridge.observability import logger, metrics
+from cxbridge.observability import logger, metrics, tracer
 
 TITLE = "cxbridge"
 VERSION = "1.1.0"
@@ -96,6 +96,7 @@ def openapi() -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return rest.refuse_non_json(event) or app.resolve(event, context)
