@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from cxbridge.adapters.aws import client
 from cxbridge.adapters.dynamodb import DynamoCallRecordStore
-from cxbridge.adapters.sqs import SqsJobQueue
 from cxbridge.config import ingest_settings, outbox_settings
 from cxbridge.services.ingest import IngestService
-from cxbridge.services.outbox import OutboxService
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from cxbridge.services.outbox import OutboxService
 
 # Cache-clearing callbacks of every composition module imported so far (each registers its own), so that
 # a handler imports only the wiring it uses and ``reset`` still forgets everything.
@@ -34,6 +34,10 @@ def ingest_service() -> IngestService:
 
 @lru_cache(maxsize=1)
 def outbox_service() -> OutboxService:
+    # Imported here: the ingest handlers share this module, and the job model is cold start they do not use.
+    from cxbridge.adapters.sqs import SqsJobQueue  # noqa: PLC0415
+    from cxbridge.services.outbox import OutboxService  # noqa: PLC0415
+
     return OutboxService(SqsJobQueue(client("sqs"), outbox_settings().crm_sync_queue_url))
 
 
