@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import shlex
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from local.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
 
 FUNCTIONS = sorted(k for k, v in load_template()["Resources"].items() if v["Type"] == "AWS::Serverless::Function")
 
@@ -137,3 +142,20 @@ def test_dashboard_exists_and_tables_and_queues_are_encrypted(sam: dict[str, Any
             assert res["Properties"]["KmsMasterKeyId"] == "alias/aws/sqs", name
         if res["Type"] == "AWS::SNS::Topic":
             assert "KmsMasterKeyId" in res["Properties"], name
+
+
+def test_every_environment_in_samconfig_sets_only_valid_parameters_and_prod_deploys_by_canary(
+    sam: dict[str, Any],
+) -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    overrides = {}
+    for env in ("default", "dev", "prod"):
+        pairs = shlex.split(config[env]["deploy"]["parameters"]["parameter_overrides"])
+        overrides[env] = dict(pair.split("=", 1) for pair in pairs)
+        for name, value in overrides[env].items():
+            declared = sam["Parameters"][name]
+            assert value in declared.get("AllowedValues", [value]), (env, name, value)
+            if declared["Type"] == "Number":
+                assert declared.get("MinValue", float("-inf")) <= float(value) <= declared.get("MaxValue", float("inf"))
+    assert overrides["prod"]["DeploymentType"].startswith("Canary10Percent")
+    assert {env: "DeploymentType" in o for env, o in overrides.items()} == dict.fromkeys(overrides, True)
