@@ -1,4 +1,5 @@
-"""A fake Salesforce org: client-credentials login on the My Domain host and sObject Collections upsert.
+"""A fake Salesforce org: client-credentials login on the My Domain host, sObject Collections upsert, a
+SOQL query of one object (``SELECT … FROM … [WHERE f = 'v'] [LIMIT n]``) and a record by external id.
 
 Records are stored per object by external id, so an upsert of a known key updates it and never
 creates a second record. Shapes follow the REST API: per-record results in request order with the
@@ -13,6 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET, Knobs, Reply, Request, Route, SandboxServer
 
@@ -22,6 +24,13 @@ if TYPE_CHECKING:
 MAX_RECORDS = 200
 ORG_ID = "00D000000000001AAA"
 INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+# The SOQL the sandbox understands: SELECT fields FROM Object [WHERE Field = 'value'] [LIMIT n].
+SOQL = re.compile(
+    r"\s*SELECT\s+(?P<fields>\w+(?:\s*,\s*\w+)*)\s+FROM\s+(?P<object>\w+)"
+    r"(?:\s+WHERE\s+(?P<field>\w+)\s*=\s*'(?P<value>(?:[^'\\]|\\.)*)')?(?:\s+LIMIT\s+(?P<limit>\d+))?\s*",
+    re.IGNORECASE,
+)
+API = r"/services/data/v(?P<version>\d+\.\d)"
 
 
 @dataclass
@@ -62,10 +71,14 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
         return [
             Route("POST", re.compile(r"/services/oauth2/token"), "token", self._token, "token"),
             Route(
-                "PATCH",
-                re.compile(r"/services/data/v(?P<version>\d+\.\d)/composite/sobjects/(?P<object>\w+)/(?P<field>\w+)"),
-                "upsert",
-                self._upsert,
+                "PATCH", re.compile(API + r"/composite/sobjects/(?P<object>\w+)/(?P<field>\w+)"), "upsert", self._upsert
+            ),
+            Route("GET", re.compile(API + r"/query/?"), "query", self._query),
+            Route(
+                "GET",
+                re.compile(API + r"/sobjects/(?P<object>\w+)/(?P<field>\w+)/(?P<value>[^/]+)"),
+                "get",
+                self._get_by_key,
             ),
         ]
 
@@ -120,6 +133,41 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
         results = [self._upsert_one(obj, key_field, record, keys) for record in records]
         self._api_calls += 1
         return Reply(200, results, {"Sforce-Limit-Info": f"api-usage={self._api_calls}/15000"})
+
+    def _query(self, request: Request) -> Reply:
+        """``GET …/query?q=SELECT … FROM … [WHERE f = 'v'] [LIMIT n]``: the REST query shape, one page."""
+        if not self.token_valid(request.bearer()):
+            return Reply(401, INVALID_SESSION)
+        match = SOQL.fullmatch((request.query.get("q") or [""])[-1])
+        if match is None:
+            message = "the sandbox understands SELECT fields FROM Object [WHERE Field = 'value'] [LIMIT n]"
+            return Reply(400, [{"message": message, "errorCode": "MALFORMED_QUERY"}])
+        obj, fields = match["object"], [f.strip() for f in match["fields"].split(",")]
+        rows = list(self.records.get(obj, {}).values())
+        if match["field"]:
+            wanted = re.sub(r"\\(.)", r"\1", match["value"])
+            rows = [r for r in rows if str(r.get(match["field"])) == wanted]
+        if match["limit"]:
+            rows = rows[: int(match["limit"])]
+        version = request.params["version"]
+        records = [{**self._attributes(obj, r, version), **{f: r.get(f) for f in fields}} for r in rows]
+        self._api_calls += 1
+        return Reply(200, {"totalSize": len(records), "done": True, "records": records})
+
+    def _get_by_key(self, request: Request) -> Reply:
+        """``GET …/sobjects/{object}/{externalIdField}/{value}``: one record with all its fields."""
+        if not self.token_valid(request.bearer()):
+            return Reply(401, INVALID_SESSION)
+        obj, key_field, value = request.params["object"], request.params["field"], unquote(request.params["value"])
+        found = next((r for r in self.records.get(obj, {}).values() if str(r.get(key_field)) == value), None)
+        self._api_calls += 1
+        if found is None:
+            return self.not_found(request)
+        return Reply(200, {**self._attributes(obj, found, request.params["version"]), **found})
+
+    @staticmethod
+    def _attributes(obj: str, record: dict[str, Any], version: str) -> dict[str, Any]:
+        return {"attributes": {"type": obj, "url": f"/services/data/v{version}/sobjects/{obj}/{record['Id']}"}}
 
     def _upsert_one(self, obj: str, key_field: str, record: Any, keys: Counter[Any]) -> dict[str, Any]:
         if not isinstance(record, dict) or (record.get("attributes") or {}).get("type") != obj:

@@ -46,6 +46,33 @@ def test_the_same_seed_gives_the_same_faults() -> None:
     assert len(set(first)) > 1
 
 
+def test_the_crm_sandbox_answers_soql_queries_and_reads_by_external_id(salesforce: SalesforceSandbox) -> None:
+    tokens = TokenCache(SalesforceTokenSource(salesforce.url, SANDBOX_CLIENT_ID, SANDBOX_SECRET))
+    SalesforceSink(MAPPING, tokens).write([outcome(1), outcome(2)])
+    auth = {"Authorization": f"Bearer {tokens.get().value}"}
+    api = f"{salesforce.url}/services/data/v62.0"
+
+    def query(soql: str) -> requests.Response:
+        return requests.get(f"{api}/query", params={"q": soql}, headers=auth, timeout=5)
+
+    second = outcome(2).conversation_id
+    one = query(f"SELECT Id, CallReference__c FROM Call_Log__c WHERE CallReference__c = '{second}'")  # noqa: S608
+    everything = query("select Id from Call_Log__c limit 5")
+    first = outcome(1).conversation_id
+    record = requests.get(f"{api}/sobjects/Call_Log__c/CallReference__c/{first}", headers=auth, timeout=5)
+    missing = requests.get(f"{api}/sobjects/Call_Log__c/CallReference__c/nobody", headers=auth, timeout=5)
+
+    assert one.json()["totalSize"] == 1
+    (row,) = one.json()["records"]
+    assert row["CallReference__c"] == second
+    assert row["attributes"] == {"type": "Call_Log__c", "url": f"/services/data/v62.0/sobjects/Call_Log__c/{row['Id']}"}
+    assert (everything.json()["totalSize"], everything.json()["done"]) == (2, True)
+    assert record.json()["CallReference__c"] == first
+    assert (missing.status_code, missing.json()[0]["errorCode"]) == (404, "NOT_FOUND")
+    assert query("DELETE FROM Call_Log__c").json()[0]["errorCode"] == "MALFORMED_QUERY"
+    assert requests.get(f"{api}/query", params={"q": "SELECT Id FROM Call_Log__c"}, timeout=5).status_code == 401
+
+
 def _login(server: AutomationAnywhereSandbox) -> dict[str, str]:
     answer = requests.post(
         f"{server.url}/v1/authentication", json={"username": "svc_api", "apiKey": SANDBOX_SECRET}, timeout=5
