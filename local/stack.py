@@ -30,6 +30,7 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from local.http_front import api_routes, make_server
 from local.lambda_context import LocalContext
+from local.moto_atomic import make_dynamodb_requests_atomic
 from local.resources import ACCOUNT, REGION, LocalResources, create_all
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from local.sandboxes.genesys import GenesysSandbox
@@ -120,6 +121,7 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request lines
         os.environ["TZ"] = "UTC"  # moto's Wait state compares a UTC timestamp with the local clock
         time.tzset()
+        make_dynamodb_requests_atomic()
         moto_port = free_port(self.host)
         self._moto = ThreadedMotoServer(ip_address=self.host, port=moto_port, verbose=False)
         self._moto.start()

@@ -24,6 +24,14 @@ os.environ.update(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _atomic_dynamodb() -> None:
+    """moto's conditional writes made as atomic as DynamoDB's (see ``local.moto_atomic``)."""
+    from local.moto_atomic import make_dynamodb_requests_atomic
+
+    make_dynamodb_requests_atomic()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_composition_root() -> Iterator[None]:
     """Each test wires its own services, settings and clients."""
