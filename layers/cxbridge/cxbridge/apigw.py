@@ -28,12 +28,17 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == wanted), None)
 
 
-def json_body(event: dict[str, Any], max_bytes: int) -> dict[str, Any]:
-    """The request's JSON object; 415 if not JSON, 413 if over ``max_bytes``, 400 if not an object."""
+def require_json(event: dict[str, Any]) -> None:
+    """415 (``UnsupportedMediaType``) unless the request says its body is JSON."""
     content_type = _header(event, "content-type")
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         raise UnsupportedMediaType(content_type[:100] if content_type else None)
+
+
+def json_body(event: dict[str, Any], max_bytes: int) -> dict[str, Any]:
+    """The request's JSON object; 415 if not JSON, 413 if over ``max_bytes``, 400 if not an object."""
+    require_json(event)
     raw = event.get("body") or ""
     try:
         data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()

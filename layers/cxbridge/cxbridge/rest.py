@@ -127,13 +127,11 @@ def refuse_non_json(event: dict[str, Any]) -> dict[str, Any] | None:
     if not event.get("body"):
         return None
     try:
-        apigw.json_body(event, max_bytes=10 * 1024 * 1024)
+        apigw.require_json(event)
     except UnsupportedMediaType as exc:
         metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
         return apigw.rejection(exc)
-    except RequestRejected:
-        return None  # JSON, but malformed or too large: the resolver's own validation answers that
-    return None
+    return None  # JSON (well-formed or not): the resolver's own validation answers
 
 
 def resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestResolver:
