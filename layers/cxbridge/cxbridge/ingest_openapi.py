@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from cxbridge.domain.call_events import EventKind
+from cxbridge.domain.call_record import MergeOutcome
 from cxbridge.ingest_api import ROUTES, TOPIC_PREFIX
 
 REF = "#/components/schemas/{model}"
@@ -22,7 +23,7 @@ ACCEPTED = {
     "properties": {
         "status": {"const": "accepted"},
         "conversationId": {"type": "string"},
-        "outcome": {"enum": ["applied", "duplicate", "stale"]},
+        "outcome": {"enum": [outcome.value for outcome in MergeOutcome]},
     },
 }
 ERRORS = {
