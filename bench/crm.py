@@ -12,15 +12,16 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cxbridge.adapters.memory import InMemoryBreakerStore, InMemorySyncStatusStore
-from cxbridge.adapters.oauth import SalesforceTokenSource, TokenCache
-from cxbridge.adapters.salesforce import SalesforceMapping, SalesforceSink
-from cxbridge.domain.breaker import BreakerPolicy
-from cxbridge.domain.call_events import CallEvent, EventKind
-from cxbridge.domain.call_record import merge
-from cxbridge.models.crm_job import CrmJob
-from cxbridge.services.crm_sync import Action, CrmSyncService, RetryPolicy, SyncItem
+from cxbridge.calls.event import CallEvent, EventKind
+from cxbridge.calls.record import merge
+from cxbridge.core.oauth import TokenCache
+from cxbridge.crm.breaker import BreakerPolicy
+from cxbridge.crm.job import CrmJob
+from cxbridge.crm.oauth import SalesforceTokenSource
+from cxbridge.crm.salesforce import SalesforceMapping, SalesforceSink
+from cxbridge.crm.sync import Action, CrmSyncService, RetryPolicy, SyncItem
 from local.sandboxes.salesforce import SalesforceSandbox
+from tests.fakes.crm import InMemoryBreakerStore, InMemorySyncStatusStore
 
 MAPPING = SalesforceMapping(
     object="Call_Log__c",

@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from cxbridge import bootstrap
-from cxbridge.adapters.aws import client
+from cxbridge.core import wiring
+from cxbridge.core.aws import client
 from local.lambda_context import LocalContext
 from local.resources import create_all
 from local.streams import StreamPump
@@ -68,7 +68,7 @@ def bench_ingest(events: int) -> dict[str, Any]:
         resources = create_all(boto3.client("dynamodb"), boto3.client("sqs"))
         for logical_id in ("IngestAcwFunction", "CrmJobOutboxFunction"):
             os.environ.update(resources.function_environment(logical_id))
-        bootstrap.reset()
+        wiring.reset()
         calls: list[str] = []
         for service in ("dynamodb", "sqs"):
             client(service).meta.events.register("before-call", lambda model, **_: calls.append(model.name))

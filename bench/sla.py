@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from cxbridge.adapters.worktypes import packaged_document
+from cxbridge.workitems.worktype_catalog import packaged_document
 from local.workitems import WorkitemStack
 
 WORKTYPE = "claim-review"

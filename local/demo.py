@@ -29,7 +29,7 @@ from local.toil_data import PLANTED, call_events, generate_calls
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from cxbridge.domain.call_events import CallEvent
+    from cxbridge.calls.event import CallEvent
     from local.toil_data import SampleCall
 
 ROUTES = {
@@ -38,7 +38,7 @@ ROUTES = {
     "call.completed": "/genesys/conversations/call-completed",
 }
 WORKTYPE = "address-change"  # a two-step ladder: warn at 50 %, supervisor workbin at 100 %
-WORKTYPES = json.loads((ROOT / "layers/cxbridge/cxbridge/worktypes.json").read_text())
+WORKTYPES = json.loads((ROOT / "layers/cxbridge/cxbridge/workitems/worktypes.json").read_text())
 CONTACT = {"ani": "tel:+13175550142", "dnis": "tel:+18005550199", "addressFrom": "tel:+13175550142"}
 
 

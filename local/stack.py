@@ -142,7 +142,7 @@ class LocalStack:
 
         functions = resources_of_type("AWS::Serverless::Function")
         self._functions = functions
-        worktypes = json.loads((ROOT / "layers/cxbridge/cxbridge/worktypes.json").read_text())
+        worktypes = json.loads((ROOT / "layers/cxbridge/cxbridge/workitems/worktypes.json").read_text())
         codes = {**DEMO_WRAPUP_CODES, **wrapup_code_names(PLANTED)}
         self.genesys = GenesysSandbox(seed=self.seed, wrapup_codes=codes, task_statuses=statuses_of(worktypes))
         self.crm = SalesforceSandbox(seed=self.seed)
@@ -153,9 +153,9 @@ class LocalStack:
             os.environ.update(self.resources.function_environment(logical_id))
         os.environ.update(LOCAL_OVERRIDES, GENESYS_BASE_URL=self.genesys.url)
         os.environ["BOT_CALLBACK_URL"] = f"http://{self.host}:{self.port}/bots/callback"
-        from cxbridge import bootstrap  # noqa: PLC0415 - after the environment is final
+        from cxbridge.core import wiring  # noqa: PLC0415 - after the environment is final
 
-        bootstrap.reset()
+        wiring.reset()
         self._lambdas = InProcessLambdas({fn: self._locked(fn) for fn in functions}).__enter__()
         self._start_http()
         self._start_event_sources()

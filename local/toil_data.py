@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from cxbridge.adapters.dynamodb import record_to_item
-from cxbridge.domain.call_events import CallEvent, EventKind
-from cxbridge.domain.call_record import CallRecord, merge
-from cxbridge.domain.toil import Period
+from cxbridge.calls.event import CallEvent, EventKind
+from cxbridge.calls.record import CallRecord, merge
+from cxbridge.calls.store import record_to_item
+from cxbridge.toil.rules import Period
 from local.sandboxes.genesys_analytics import AnalyticsCall
 
 if TYPE_CHECKING:

@@ -215,9 +215,9 @@ class WorkitemStack:
 
     @staticmethod
     def _reset() -> None:
-        from cxbridge import bootstrap  # noqa: PLC0415 - after the environment is set
+        from cxbridge.core import wiring  # noqa: PLC0415 - after the environment is set
 
-        bootstrap.reset()
+        wiring.reset()
 
     # ---- driving it ---------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from cxbridge.domain.call_events import CallEvent, EventKind
+from cxbridge.calls.event import CallEvent, EventKind
 
 ROOT = Path(__file__).resolve().parent.parent
 BODIES = ROOT / "events" / "genesys"
@@ -67,9 +67,9 @@ STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/CallRecords/stream/2
 
 def stream_event() -> dict[str, object]:
     """A DynamoDB stream event for the outbox: conversation A's record gaining its disposition."""
-    from cxbridge.adapters.dynamodb import record_to_item  # noqa: PLC0415 - only this event needs the package
-    from cxbridge.domain.call_record import merge  # noqa: PLC0415
-    from cxbridge.ingest_api import parse_call_event  # noqa: PLC0415
+    from cxbridge.calls.ingest_api import parse_call_event  # noqa: PLC0415
+    from cxbridge.calls.record import merge  # noqa: PLC0415
+    from cxbridge.calls.store import record_to_item  # noqa: PLC0415 - only this event needs the package
 
     def body(stem: str, kind: EventKind) -> CallEvent:
         return parse_call_event(json.loads((BODIES / f"{stem}.json").read_text()), kind)

@@ -7,7 +7,7 @@ No AWS account: the template's tables are emulated by moto, filled with generate
 password resets and balance inquiries are planted as candidates (``local.toil_data.sample_calls``), and
 the Genesys sandbox on 127.0.0.1 names the wrap-up codes (and, with ``--source genesys-analytics``,
 answers the aggregates query from the same calls). The report itself comes from the deployed code path
-(``toil_bootstrap.toil_service``) with the template's environment.
+(``wiring.toil_service``) with the template's environment.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from local.sandboxes.genesys import GenesysSandbox
 from local.toil_data import PLANTED, analytics_calls, put_call_records, sample_calls, wrapup_code_names
 
 if TYPE_CHECKING:
-    from cxbridge.domain.toil import ToilReport, ToilRow
+    from cxbridge.toil.rules import ToilReport, ToilRow
 
 FUNCTION = "ToilReportApiFunction"
 SECRET_NAME = "cxbridge/genesys"  # noqa: S105 - the secret's name, as in the template; not a secret
@@ -205,13 +205,13 @@ def local_report(last_day: date, days: int, *, scope: str, source: str, calls_pe
         boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=json.dumps(credentials))
         os.environ.update(resources.function_environment(FUNCTION))
         os.environ.update({"GENESYS_SECRET_NAME": SECRET_NAME, "GENESYS_BASE_URL": genesys.url, "TOIL_SOURCE": source})
-        from cxbridge import toil_bootstrap  # noqa: PLC0415 - after the environment is set
-        from cxbridge.domain.toil import Scope  # noqa: PLC0415
-        from cxbridge.observability import logger  # noqa: PLC0415
+        from cxbridge.core.observability import logger  # noqa: PLC0415
+        from cxbridge.toil import wiring  # noqa: PLC0415 - after the environment is set
+        from cxbridge.toil.rules import Scope  # noqa: PLC0415
 
         logger.setLevel("WARNING")  # the table is the output; the functions' info lines would bury it
 
-        return toil_bootstrap.toil_service().report(last_day, days, Scope(scope))
+        return wiring.toil_service().report(last_day, days, Scope(scope))
 
 
 def main(argv: list[str] | None = None) -> int:

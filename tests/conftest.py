@@ -35,8 +35,8 @@ def _atomic_dynamodb() -> None:
 @pytest.fixture(autouse=True)
 def _fresh_composition_root() -> Iterator[None]:
     """Each test wires its own services, settings and clients."""
-    from cxbridge import bootstrap
+    from cxbridge.core import wiring
 
-    bootstrap.reset()
+    wiring.reset()
     yield
-    bootstrap.reset()
+    wiring.reset()

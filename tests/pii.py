@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 
-from cxbridge.observability import logger
+from cxbridge.core.observability import logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable

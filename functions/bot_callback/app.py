@@ -6,11 +6,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cxbridge import apigw, crm_bootstrap
-from cxbridge.config import ingest_settings
-from cxbridge.errors import InvalidRequest, RequestRejected, TransientFailure, VersionConflict
-from cxbridge.observability import logger, metrics, tracer
-from cxbridge.services.bot_callback import UnknownDeployment
+from cxbridge.calls.settings import ingest_settings
+from cxbridge.core import apigw
+from cxbridge.core.errors import InvalidRequest, RequestRejected, TransientFailure, VersionConflict
+from cxbridge.core.observability import logger, metrics, tracer
+from cxbridge.crm import wiring
+from cxbridge.crm.bot_callback import UnknownDeployment
 
 
 class BotRunResult(BaseModel):
@@ -32,7 +33,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             result = BotRunResult.model_validate(body)
         except ValidationError as exc:
             raise InvalidRequest("invalid bot callback", apigw.field_errors(exc)) from None
-        done = crm_bootstrap.bot_callback_service().settle(result.deploymentId, result.status)
+        done = wiring.bot_callback_service().settle(result.deploymentId, result.status)
     except RequestRejected as exc:
         return apigw.rejection(exc)
     except UnknownDeployment:

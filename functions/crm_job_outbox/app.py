@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cxbridge import bootstrap
-from cxbridge.adapters.dynamodb import record_from_item
-from cxbridge.observability import logger, metrics, tracer
+from cxbridge.calls.store import record_from_item
+from cxbridge.core.observability import logger, metrics, tracer
+from cxbridge.crm import wiring
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -25,7 +25,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     if "NewImage" not in images:
         return  # a TTL expiry or delete: nothing to sync
     old = record_from_item(images["OldImage"]) if "OldImage" in images else None
-    job = bootstrap.outbox_service().relay(old, record_from_item(images["NewImage"]))
+    job = wiring.outbox_service().relay(old, record_from_item(images["NewImage"]))
     if job is not None:
         metrics.add_metric(name="JobsQueued", unit=MetricUnit.Count, value=1)
         logger.info("crm-sync job queued", extra={"conversationId": job.conversationId})

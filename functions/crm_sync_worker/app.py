@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cxbridge import crm_bootstrap
-from cxbridge.observability import logger, metrics, tracer
-from cxbridge.services.crm_worker import ReceivedMessage, run_batch
+from cxbridge.core.observability import logger, metrics, tracer
+from cxbridge.crm import wiring
+from cxbridge.crm.worker import ReceivedMessage, run_batch
 
 # A batch where every message is delayed (the CRM throttles) is normal, not an invocation error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -33,9 +33,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         ReceivedMessage(r.message_id, r.receipt_handle, r.body, int(r.attributes.approximate_receive_count))
         for r in (SQSRecord(raw) for raw in event["Records"])
     ]
-    service = crm_bootstrap.crm_sync_service()
+    service = wiring.crm_sync_service()
     requests_before = service.crm_requests
-    outcome = run_batch(messages, service, crm_bootstrap.queue_actions())
+    outcome = run_batch(messages, service, wiring.queue_actions())
     for key, name in METRICS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=outcome.counts[key])
     metrics.add_metric(name="CrmRequests", unit=MetricUnit.Count, value=service.crm_requests - requests_before)

@@ -7,16 +7,16 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cxbridge import toil_bootstrap
-from cxbridge.models.toil import ScheduledRun
-from cxbridge.observability import logger, metrics, tracer
+from cxbridge.core.observability import logger, metrics, tracer
+from cxbridge.toil import wiring
+from cxbridge.toil.models import ScheduledRun
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    run = toil_bootstrap.toil_run_service().run(ScheduledRun.model_validate(event).report_day())
+    run = wiring.toil_run_service().run(ScheduledRun.model_validate(event).report_day())
     summary = {
         "reportDate": run.report.period.last.isoformat(),
         "totalCalls": run.report.total_calls,

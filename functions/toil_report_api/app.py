@@ -5,11 +5,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cxbridge import apigw, toil_bootstrap
-from cxbridge.domain.crm import UpstreamFailure
-from cxbridge.errors import RequestRejected, TransientFailure
-from cxbridge.models.toil import ReportQuery
-from cxbridge.observability import logger, metrics, tracer
+from cxbridge.core import apigw
+from cxbridge.core.errors import RequestRejected, TransientFailure
+from cxbridge.core.observability import logger, metrics, tracer
+from cxbridge.core.upstream import UpstreamFailure
+from cxbridge.toil import wiring
+from cxbridge.toil.models import ReportQuery
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -19,7 +20,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="ToilReportRequests", unit=MetricUnit.Count, value=1)
     try:
         query = ReportQuery.from_event(event)
-        report = toil_bootstrap.toil_service().report(query.date, query.days, query.scope)
+        report = wiring.toil_service().report(query.date, query.days, query.scope)
     except RequestRejected as exc:
         return apigw.rejection(exc)
     except (TransientFailure, UpstreamFailure) as exc:

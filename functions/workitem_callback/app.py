@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cxbridge import workitem_bootstrap
-from cxbridge.models.workitem import CallbackJob
-from cxbridge.observability import logger, metrics, tracer
+from cxbridge.core.observability import logger, metrics, tracer
+from cxbridge.workitems import wiring
+from cxbridge.workitems.models import CallbackJob
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -26,7 +26,7 @@ class Postponed(Exception):
 def record_handler(record: SQSRecord) -> None:
     job = CallbackJob.model_validate_json(record.body)
     receives = int(record.attributes.approximate_receive_count)
-    if not workitem_bootstrap.callback_service().deliver(job, receives, record.receipt_handle):
+    if not wiring.callback_service().deliver(job, receives, record.receipt_handle):
         metrics.add_metric(name="CallbacksPostponed", unit=MetricUnit.Count, value=1)
         raise Postponed(job.workitemId)
     metrics.add_metric(name="CallbacksDone", unit=MetricUnit.Count, value=1)

@@ -5,8 +5,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cxbridge.observability import logger, metrics, tracer
-from cxbridge.workitem_events_api import handle
+from cxbridge.core.observability import logger, metrics, tracer
+from cxbridge.workitems.events_api import handle
 
 
 @logger.inject_lambda_context(clear_state=True)

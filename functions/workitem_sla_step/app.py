@@ -10,8 +10,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cxbridge import workitem_bootstrap
-from cxbridge.observability import logger, metrics, tracer
+from cxbridge.core.observability import logger, metrics, tracer
+from cxbridge.workitems import wiring
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -20,7 +20,7 @@ from cxbridge.observability import logger, metrics, tracer
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     workitem_id = str(event["workitemId"])
     logger.set_correlation_id(workitem_id)
-    state = workitem_bootstrap.escalation_service().run_step(workitem_id, int(event["generation"]), int(event["step"]))
+    state = wiring.escalation_service().run_step(workitem_id, int(event["generation"]), int(event["step"]))
     metrics.add_dimension(name="step", value=str(event["step"]))  # the dashboard's escalations by ladder step
     metrics.add_metric(name="EscalationsEnded" if state.done else "EscalationStepsRun", unit=MetricUnit.Count, value=1)
     return state.as_input()

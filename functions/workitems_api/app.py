@@ -12,10 +12,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime
 
-from cxbridge import rest, workitem_bootstrap
-from cxbridge.domain.workitem import LifecycleAction, StatusCategory, WorkitemQuery
-from cxbridge.models.workitem import CaptureRequest, ChangeRequest, WorkitemPage, WorkitemView
-from cxbridge.observability import logger, metrics, tracer
+from cxbridge.core import rest
+from cxbridge.core.observability import logger, metrics, tracer
+from cxbridge.workitems import wiring
+from cxbridge.workitems.models import CaptureRequest, ChangeRequest, WorkitemPage, WorkitemView
+from cxbridge.workitems.workitem import LifecycleAction, StatusCategory, WorkitemQuery
 
 TITLE = "cxbridge"
 VERSION = "1.1.0"
@@ -39,7 +40,7 @@ app = rest.resolver(union_tags=frozenset(LifecycleAction))
     },
 )
 def capture(request: Annotated[CaptureRequest, Body()]) -> Response[WorkitemView]:
-    record, created = workitem_bootstrap.workitem_service().capture(request)
+    record, created = wiring.workitem_service().capture(request)
     logger.append_keys(workitemId=record.workitem_id)
     return Response(201 if created else 200, content_types.APPLICATION_JSON, WorkitemView.of(record))
 
@@ -57,7 +58,7 @@ def task_list(
     nextToken: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> WorkitemPage:
     query = WorkitemQuery(queue, status, dueBefore, limit, nextToken)
-    rows, token = workitem_bootstrap.workitem_service().page(query)
+    rows, token = wiring.workitem_service().page(query)
     return WorkitemPage(items=[WorkitemView.of(r) for r in rows], nextToken=token)
 
 
@@ -68,7 +69,7 @@ def task_list(
 )
 def get_workitem(workitemId: WorkitemId) -> WorkitemView:
     logger.append_keys(workitemId=workitemId)
-    return WorkitemView.of(workitem_bootstrap.workitem_service().get(workitemId))
+    return WorkitemView.of(wiring.workitem_service().get(workitemId))
 
 
 @app.patch(
@@ -84,13 +85,13 @@ def change_workitem(
     change: Annotated[ChangeRequest, Body()],
 ) -> WorkitemView:
     logger.append_keys(workitemId=workitemId, action=change.action)
-    return WorkitemView.of(workitem_bootstrap.workitem_service().change(workitemId, change))
+    return WorkitemView.of(wiring.workitem_service().change(workitemId, change))
 
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi() -> dict[str, Any]:
     """The whole API behind the key: these routes and the ingestion routes (imported here, on demand)."""
-    from cxbridge.ingest_openapi import add_ingest_routes  # noqa: PLC0415 - only this route needs it
+    from cxbridge.calls.openapi import add_ingest_routes  # noqa: PLC0415 - only this route needs it
 
     return add_ingest_routes(rest.openapi_document(app, TITLE, VERSION, DESCRIPTION))
 

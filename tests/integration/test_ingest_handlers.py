@@ -73,8 +73,8 @@ def test_an_event_delivered_by_the_eventbridge_rule_is_ingested(stack: Stack) ->
 
 
 def test_an_invalid_eventbridge_event_raises_so_lambda_retries_and_dead_letters_it() -> None:
-    from cxbridge.domain.call_events import EventKind
-    from cxbridge.ingest_api import RejectedEvent, handle_eventbridge
+    from cxbridge.calls.event import EventKind
+    from cxbridge.calls.ingest_api import RejectedEvent, handle_eventbridge
 
     data = body("acw-b1")
     del data["detail"]["eventBody"]["conversationId"]
@@ -205,9 +205,9 @@ def test_every_function_of_the_template_has_a_sample_event() -> None:
 
 def test_the_other_functions_sample_events_match_their_models() -> None:
     """What ``sam local invoke`` would feed the functions beyond ingestion parses as they parse it."""
-    from cxbridge.models.crm_job import CrmJob
-    from cxbridge.models.toil import ScheduledRun
-    from cxbridge.models.workitem import CallbackJob, CaptureRequest
+    from cxbridge.crm.job import CrmJob
+    from cxbridge.toil.models import ScheduledRun
+    from cxbridge.workitems.models import CallbackJob, CaptureRequest
     from tests.builders import EVENTS
 
     def load(name: str) -> dict[str, Any]:

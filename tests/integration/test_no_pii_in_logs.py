@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cxbridge.observability import logger, mask_text, mask_value
+from cxbridge.core.observability import logger, mask_text, mask_value
 from scripts.build_events import api_gateway_event, route_of
 from tests.builders import all_bodies, body, request
 
@@ -84,12 +84,12 @@ def test_rejected_events_log_no_pii(stack: Stack, logs: io.StringIO) -> None:
 def test_unexpected_errors_log_masked_exceptions(
     stack: Stack, logs: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cxbridge import bootstrap
+    from cxbridge.calls import wiring
 
     def explode(*_: Any) -> Any:
         raise RuntimeError(f"failed for caller {PII[0]} <{PII[4]}> card {PII[5]} ssn {PII[7]}")
 
-    monkeypatch.setattr(bootstrap.ingest_service(), "ingest", explode)
+    monkeypatch.setattr(wiring.ingest_service(), "ingest", explode)
     response = stack.invoke("ingest_acw", request("/genesys/conversations/acw", body("acw-a")))
     assert response["statusCode"] == 500
     out = logs.getvalue()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cxbridge.adapters.dynamodb import DynamoSyncStatusStore
+from cxbridge.calls.store import DynamoSyncStatusStore
 from local.sqs_source import SqsEventSource
 from scripts.build_events import api_gateway_event
 from tests.builders import body

@@ -79,7 +79,7 @@ def test_the_layer_build_packages_arm64_wheels_and_the_package_but_not_the_aws_s
     top = {p.name for p in (tmp_path / "python").iterdir()}
     assert {"cxbridge", "aws_lambda_powertools", "aws_xray_sdk", "pydantic_core", "requests"} <= top
     assert not top & {"boto3", "botocore", "s3transfer"}
-    assert (tmp_path / "python" / "cxbridge" / "worktypes.json").is_file()
+    assert (tmp_path / "python" / "cxbridge" / "workitems" / "worktypes.json").is_file()
     (binary,) = (tmp_path / "python" / "pydantic_core").glob("_pydantic_core*.so")
     assert "aarch64" in binary.name
     size = sum(f.stat().st_size for f in tmp_path.rglob("*") if f.is_file())

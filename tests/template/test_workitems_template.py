@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cxbridge.adapters.worktypes import WorktypeCatalog
+from cxbridge.workitems.worktype_catalog import WorktypeCatalog
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ("WorkitemsApiFunction", "WorkitemEventsFunction", "WorkitemSlaStepFunction", "WorkitemCallbackFunction")

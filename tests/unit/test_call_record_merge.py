@@ -7,9 +7,9 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxbridge.domain.call_events import CallEvent, EventKind
-from cxbridge.domain.call_record import CallRecord, MergeOutcome, SyncStatus, merge, needs_crm_job
-from cxbridge.ingest_api import parse_call_event
+from cxbridge.calls.event import CallEvent, EventKind
+from cxbridge.calls.ingest_api import parse_call_event
+from cxbridge.calls.record import CallRecord, MergeOutcome, SyncStatus, merge, needs_crm_job
 from tests.builders import body
 
 CONV = "c-1"

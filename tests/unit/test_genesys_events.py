@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from cxbridge.domain.call_events import EventKind
-from cxbridge.errors import InvalidRequest
-from cxbridge.ingest_api import parse_call_event
+from cxbridge.calls.event import EventKind
+from cxbridge.calls.ingest_api import parse_call_event
+from cxbridge.core.errors import InvalidRequest
 from tests.builders import all_bodies, body, eventbody, function_of
 
 KIND_OF_FUNCTION = {
@@ -102,7 +102,7 @@ def test_wrapup_topic_is_accepted_on_the_acw_route() -> None:
 
 
 def test_contact_data_is_not_in_the_parsed_event_or_its_repr() -> None:
-    from cxbridge.models.genesys_events import AfterCallWorkEvent
+    from cxbridge.calls.events import AfterCallWorkEvent
 
     model = AfterCallWorkEvent.model_validate(body("acw-a"))
     assert "555" not in repr(model)

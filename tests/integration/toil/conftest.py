@@ -39,10 +39,10 @@ class ToilStack:
 
     def use_source(self, source: str) -> None:
         """Switch ``TOIL_SOURCE`` and forget the wired services, as a new deployment would."""
-        from cxbridge import bootstrap
+        from cxbridge.core import wiring
 
         self.monkeypatch.setenv("TOIL_SOURCE", source)
-        bootstrap.reset()
+        wiring.reset()
 
     def notices(self) -> list[dict[str, Any]]:
         """Every SNS notice delivered so far (subject and parsed message), received and deleted."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cxbridge.domain.toil import Scope
+from cxbridge.toil.rules import Scope
 from local.toil_data import Disposition, generate_calls
 from scripts.build_events import api_gateway_event
 
@@ -60,9 +60,9 @@ def seed_two_queues(toil: ToilStack) -> None:
 
 
 def report(toil: ToilStack, last_day: date, days: int = 1, scope: Scope = Scope.ORG) -> dict[str, Any]:
-    from cxbridge import toil_bootstrap
+    from cxbridge.toil import wiring
 
-    result: dict[str, Any] = toil_bootstrap.toil_service().report(last_day, days, scope).as_dict()
+    result: dict[str, Any] = wiring.toil_service().report(last_day, days, scope).as_dict()
     return result
 
 

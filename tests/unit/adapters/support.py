@@ -6,7 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from cxbridge.domain.crm import CrmOutcome
+from cxbridge.crm.outcome import CrmOutcome
 
 # Long enough for any loopback answer, short enough that a held ("timed out") request costs little.
 SHORT_TIMEOUT_S = 0.5

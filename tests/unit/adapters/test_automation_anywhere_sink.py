@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cxbridge.adapters.automation_anywhere import AutomationAnywhereMapping, AutomationAnywhereSink
-from cxbridge.adapters.memory_ledger import InMemoryBotDeploymentLedger
-from cxbridge.adapters.oauth import AutomationAnywhereTokenSource, TokenCache
-from cxbridge.domain.crm import WriteStatus
+from cxbridge.core.oauth import TokenCache
+from cxbridge.core.upstream import WriteStatus
+from cxbridge.crm.automation_anywhere import AutomationAnywhereMapping, AutomationAnywhereSink
+from cxbridge.crm.oauth import AutomationAnywhereTokenSource
 from local.sandboxes.base import SANDBOX_SECRET
+from tests.fakes.ledger import InMemoryBotDeploymentLedger
 from tests.unit.adapters.support import SHORT_TIMEOUT_S, FakeClock, outcome
 
 if TYPE_CHECKING:

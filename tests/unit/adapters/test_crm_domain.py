@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cxbridge.domain.crm import SQS_MAX_VISIBILITY_S, MappingError, backoff_delay
+from cxbridge.core.upstream import SQS_MAX_VISIBILITY_S, backoff_delay
+from cxbridge.crm.outcome import MappingError
 from tests.unit.adapters.support import outcome
 
 attempts = st.integers(min_value=0, max_value=2_000)

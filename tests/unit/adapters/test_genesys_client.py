@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cxbridge.adapters.genesys import GenesysClient, TtlCache, WrapupCodeNotFound, WrapupCodeResolver, region_domain
-from cxbridge.adapters.oauth import GenesysTokenSource, TokenCache
-from cxbridge.domain.crm import UpstreamFailure, WriteStatus
+from cxbridge.core.oauth import TokenCache
+from cxbridge.core.upstream import UpstreamFailure, WriteStatus
+from cxbridge.genesys.client import GenesysClient, TtlCache, WrapupCodeNotFound, WrapupCodeResolver
+from cxbridge.genesys.oauth import GenesysTokenSource
+from cxbridge.genesys.regions import region_domain
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from tests.unit.adapters.support import SHORT_TIMEOUT_S, FakeClock
 

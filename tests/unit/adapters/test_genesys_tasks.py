@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cxbridge.adapters.genesys_tasks import GenesysTaskClient, create_body, query_body, update_body
-from cxbridge.adapters.oauth import GenesysTokenSource, TokenCache
-from cxbridge.domain.workitem import (
+from cxbridge.core.oauth import TokenCache
+from cxbridge.genesys.oauth import GenesysTokenSource
+from cxbridge.workitems.genesys_tasks import GenesysTaskClient, create_body, query_body, update_body
+from cxbridge.workitems.workitem import (
     NewTask,
     StatusCategory,
     TaskApiRejected,

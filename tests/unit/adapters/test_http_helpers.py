@@ -6,8 +6,8 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from cxbridge.adapters.http import classify, parse_retry_after, request_not_sent
-from cxbridge.domain.crm import WriteStatus
+from cxbridge.core.http import classify, parse_retry_after, request_not_sent
+from cxbridge.core.upstream import WriteStatus
 
 HTTP_DATE = "Wed, 21 Oct 2015 07:28:00 GMT"
 HTTP_DATE_EPOCH = 1445412480.0

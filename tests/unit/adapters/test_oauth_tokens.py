@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cxbridge.adapters.oauth import AccessToken, GenesysTokenSource, TokenCache
-from cxbridge.domain.crm import UpstreamFailure, WriteStatus
+from cxbridge.core.oauth import AccessToken, TokenCache
+from cxbridge.core.upstream import UpstreamFailure, WriteStatus
+from cxbridge.genesys.oauth import GenesysTokenSource
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from local.sandboxes.genesys import GenesysSandbox
 

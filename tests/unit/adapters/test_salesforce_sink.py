@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 import pytest
 from pydantic import ValidationError
 
-from cxbridge.adapters.oauth import SalesforceTokenSource, TokenCache
-from cxbridge.adapters.salesforce import SalesforceMapping, SalesforceSink
-from cxbridge.domain.crm import WriteStatus
+from cxbridge.core.oauth import TokenCache
+from cxbridge.core.upstream import WriteStatus
+from cxbridge.crm.oauth import SalesforceTokenSource
+from cxbridge.crm.salesforce import SalesforceMapping, SalesforceSink
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from tests.unit.adapters.support import SHORT_TIMEOUT_S, outcome
 

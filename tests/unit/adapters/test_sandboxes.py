@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from cxbridge.adapters.oauth import SalesforceTokenSource, TokenCache
-from cxbridge.adapters.salesforce import SalesforceMapping, SalesforceSink
+from cxbridge.core.oauth import TokenCache
+from cxbridge.crm.oauth import SalesforceTokenSource
+from cxbridge.crm.salesforce import SalesforceMapping, SalesforceSink
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from local.sandboxes.salesforce import SalesforceSandbox
 from tests.unit.adapters.support import CallbackReceiver, outcome

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxbridge.adapters.memory import InMemoryBreakerStore, InMemorySyncStatusStore
-from cxbridge.domain.breaker import BreakerPolicy, BreakerState
-from cxbridge.domain.call_events import CallEvent, EventKind
-from cxbridge.domain.call_record import CallRecord, SyncStatus, merge
-from cxbridge.domain.crm import CrmOutcome, CrmWriteResult, UpstreamFailure, WriteStatus
-from cxbridge.models.crm_job import CrmJob
-from cxbridge.services.crm_sync import Action, CrmSyncService, RetryPolicy, SyncItem
+from cxbridge.calls.event import CallEvent, EventKind
+from cxbridge.calls.record import CallRecord, SyncStatus, merge
+from cxbridge.core.upstream import UpstreamFailure, WriteStatus
+from cxbridge.crm.breaker import BreakerPolicy, BreakerState
+from cxbridge.crm.job import CrmJob
+from cxbridge.crm.outcome import CrmOutcome, CrmWriteResult
+from cxbridge.crm.sync import Action, CrmSyncService, RetryPolicy, SyncItem
+from tests.fakes.crm import InMemoryBreakerStore, InMemorySyncStatusStore
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

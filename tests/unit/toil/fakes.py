@@ -1,17 +1,17 @@
-"""In-memory fakes of the toil ports (``cxbridge.services.ports``), kept next to the tests that use them."""
+"""In-memory fakes of the toil ports (``cxbridge.calls.ports``), kept next to the tests that use them."""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from cxbridge.domain.toil import Tally, accumulate
+from cxbridge.toil.rules import Tally, accumulate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from datetime import date
 
-    from cxbridge.domain.toil import CandidateKey, Period, SourceKey, ToilReport, ToilRow
+    from cxbridge.toil.rules import CandidateKey, Period, SourceKey, ToilReport, ToilRow
 
 
 class FakeSource:

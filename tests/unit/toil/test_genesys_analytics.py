@@ -9,11 +9,12 @@ import pytest
 import requests
 import requests.adapters
 
-from cxbridge.adapters.genesys import GenesysClient
-from cxbridge.adapters.genesys_analytics import AGGREGATES_PATH, GenesysAnalyticsTallies, aggregates_query
-from cxbridge.adapters.oauth import GenesysTokenSource, TokenCache
-from cxbridge.domain.crm import UpstreamFailure, WriteStatus
-from cxbridge.domain.toil import DispositionRef, Period, Tally
+from cxbridge.core.oauth import TokenCache
+from cxbridge.core.upstream import UpstreamFailure, WriteStatus
+from cxbridge.genesys.client import GenesysClient
+from cxbridge.genesys.oauth import GenesysTokenSource
+from cxbridge.toil.genesys_analytics import AGGREGATES_PATH, GenesysAnalyticsTallies, aggregates_query
+from cxbridge.toil.rules import DispositionRef, Period, Tally
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from local.sandboxes.genesys import GenesysSandbox
 from local.sandboxes.genesys_analytics import AnalyticsCall

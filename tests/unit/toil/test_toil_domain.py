@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxbridge.domain.toil import (
+from cxbridge.toil.rules import (
     NO_DISPOSITION,
     DispositionKind,
     DispositionRef,

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from cxbridge.adapters.dynamodb import record_to_item
-from cxbridge.domain.toil import Scope
-from cxbridge.errors import InvalidRequest
-from cxbridge.models.toil import ReportQuery, ScheduledRun
+from cxbridge.calls.store import record_to_item
+from cxbridge.core.errors import InvalidRequest
+from cxbridge.toil.models import ReportQuery, ScheduledRun
+from cxbridge.toil.rules import Scope
 from local.toil_data import (
     PLANTED,
     Disposition,

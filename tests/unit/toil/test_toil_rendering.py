@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from cxbridge.domain.toil import (
+from cxbridge.toil.rules import (
     DispositionRef,
     Period,
     Scope,

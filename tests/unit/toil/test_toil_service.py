@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from cxbridge.domain.toil import DispositionRef, Scope, SourceKey, Tally, ToilPolicy, call_tally
-from cxbridge.services.toil import ToilRunService, ToilService
+from cxbridge.toil.report import ToilRunService, ToilService
+from cxbridge.toil.rules import DispositionRef, Scope, SourceKey, Tally, ToilPolicy, call_tally
 from tests.unit.toil.fakes import FakeMetrics, FakeNotifier, FakeResolver, FakeSource, FakeStore
 
 D1 = date(2026, 5, 1)

@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 
-from cxbridge.adapters.workitem_memory import (
+from cxbridge.workitems.escalation import EscalationService
+from cxbridge.workitems.models import CaptureRequest
+from cxbridge.workitems.service import Rows, WorkitemCloser, WorkitemEventService, WorkitemService
+from cxbridge.workitems.workitem import StatusCategory
+from cxbridge.workitems.worktype_catalog import WorktypeCatalog
+from tests.fakes.workitems import (
     InMemoryCallbackQueue,
     InMemoryTasks,
     InMemoryWorkitemStore,
     RecordingNotifier,
     RecordingScheduler,
 )
-from cxbridge.adapters.worktypes import WorktypeCatalog
-from cxbridge.domain.workitem import StatusCategory
-from cxbridge.models.workitem import CaptureRequest
-from cxbridge.services.workitem_sla import EscalationService
-from cxbridge.services.workitems import Rows, WorkitemCloser, WorkitemEventService, WorkitemService
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 DOCUMENT: dict[str, Any] = {

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxbridge.domain.sla import (
+from cxbridge.workitems.sla import (
     MAX_SLA_USED,
     PRIORITY_MAX,
     PRIORITY_MIN,

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cxbridge.domain.workitem import (
+from cxbridge.core.errors import InvalidRequest
+from cxbridge.workitems.models import StatusChangeRequest, UpdateRequest, WorkitemEvent
+from cxbridge.workitems.workitem import (
     CaptureInProgress,
     Phase,
     RejectedByGenesys,
@@ -23,8 +25,6 @@ from cxbridge.domain.workitem import (
     outcome_key,
     workitem_id,
 )
-from cxbridge.errors import InvalidRequest
-from cxbridge.models.workitem import StatusChangeRequest, UpdateRequest, WorkitemEvent
 from tests.unit.workitems.conftest import START, capture
 
 if TYPE_CHECKING:

@@ -1,0 +1,18 @@
+"""What the ingestion handlers read from the environment."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from cxbridge.core.settings import EnvGroup, from_environment
+
+
+class IngestSettings(EnvGroup):
+    """What the ingestion handlers need."""
+
+    call_records_table: str = Field(alias="CALL_RECORDS_TABLE", min_length=1)
+    record_retention_days: int = Field(default=90, alias="RECORD_RETENTION_DAYS", ge=1, le=3650)
+    max_body_bytes: int = Field(default=262_144, alias="MAX_BODY_BYTES", ge=1024)
+
+
+ingest_settings = from_environment(IngestSettings)

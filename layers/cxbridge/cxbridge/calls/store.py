@@ -1,0 +1,187 @@
+"""Call records in DynamoDB: the item codec and the conditional write on ``version``."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cxbridge.calls.record import CallRecord, SyncStatus
+from cxbridge.core.errors import TransientFailure, VersionConflict
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+_SER = TypeSerializer()
+_DESER = TypeDeserializer()
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; every number we store is an integer."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def record_to_item(record: CallRecord, retention_days: int, now_ms: int | None = None) -> dict[str, Any]:
+    """The DynamoDB item (typed JSON) for a record, with derived values flattened for queries and a TTL.
+
+    ``cells`` is the record's truth. The flattened values (``wrapupCodeId``, ``talkMs``, ...) are written
+    for the toil report, the CRM worker and the outbox filter; ``record_from_item`` never reads them.
+    """
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    last = record.last_event_time or now_ms
+    plain = {
+        "conversationId": record.conversation_id,
+        "version": record.version + 1,
+        "cells": {key: {"t": t, "v": v} for key, (t, v) in record.cells.items()},
+        "firstEventTime": record.first_event_time,
+        "lastEventTime": record.last_event_time,
+        "syncStatus": record.sync_status and record.sync_status.value,
+        "wrapupCodeId": record.wrapup_code_id,
+        "dispositionName": record.disposition_name,
+        "dispositionTime": record.disposition_time,
+        "userId": record.user_id,
+        "queueId": record.queue_id,
+        "mediaType": record.media_type,
+        "direction": record.direction,
+        "divisionId": record.division_id,
+        "talkMs": record.talk_ms,
+        "heldMs": record.held_ms,
+        "acwMs": record.acw_ms,
+        "handleMs": record.handle_ms,
+        "callDate": record.call_date,
+        "updatedAt": now_ms,
+        "expiresAt": max(last, now_ms) // 1000 + retention_days * 86_400,
+    }
+    return {k: _SER.serialize(v) for k, v in plain.items() if v is not None}
+
+
+def record_from_item(item: dict[str, Any]) -> CallRecord:
+    """The record a DynamoDB item (typed JSON, as from GetItem or a stream image) holds."""
+    plain = {k: _plain(_DESER.deserialize(v)) for k, v in item.items()}
+    return CallRecord(
+        conversation_id=plain["conversationId"],
+        version=plain["version"],
+        cells={key: (cell["t"], cell["v"]) for key, cell in plain.get("cells", {}).items()},
+        first_event_time=plain.get("firstEventTime"),
+        last_event_time=plain.get("lastEventTime"),
+        sync_status=SyncStatus(plain["syncStatus"]) if "syncStatus" in plain else None,
+    )
+
+
+class DynamoCallRecordStore:
+    """``CallRecordStore`` on a DynamoDB table keyed by ``conversationId``."""
+
+    def __init__(self, client: Any, table_name: str, retention_days: int) -> None:
+        self._client = client
+        self._table = table_name
+        self._retention_days = retention_days
+
+    def get(self, conversation_id: str) -> CallRecord | None:
+        try:
+            resp = self._client.get_item(
+                TableName=self._table, Key={"conversationId": {"S": conversation_id}}, ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise TransientFailure(f"call record read failed: {type(exc).__name__}") from None
+        item = resp.get("Item")
+        return record_from_item(item) if item else None
+
+    def save(self, record: CallRecord) -> None:
+        if record.version == 0:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(conversationId)"}
+        else:
+            condition = {
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(record.version)}},
+            }
+        try:
+            self._client.put_item(TableName=self._table, Item=record_to_item(record, self._retention_days), **condition)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise VersionConflict(record.conversation_id) from None
+            raise TransientFailure(f"call record write failed: {type(exc).__name__}") from None
+        except BotoCoreError as exc:
+            raise TransientFailure(f"call record write failed: {type(exc).__name__}") from None
+
+
+class DynamoSyncStatusStore:
+    """``SyncStatusStore`` on the call-records table: batch reads, and settling writes that bump ``version``.
+
+    Bumping the version makes an ingest write racing with the settle re-read and re-merge, so the
+    ``synced`` mark is never overwritten by a merge computed from the record before it.
+    """
+
+    def __init__(self, client: Any, table_name: str, clock: Callable[[], float] = time.time) -> None:
+        self._client = client
+        self._table = table_name
+        self._clock = clock
+
+    def current(self, conversation_ids: Sequence[str]) -> dict[str, CallRecord]:
+        records: dict[str, CallRecord] = {}
+        ids = list(dict.fromkeys(conversation_ids))
+        for start in range(0, len(ids), 100):  # BatchGetItem takes 100 keys
+            request = {
+                self._table: {
+                    "Keys": [{"conversationId": {"S": cid}} for cid in ids[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            for _ in range(10):  # unprocessed keys come back under throttling: ask again for those
+                try:
+                    resp = self._client.batch_get_item(RequestItems=request)
+                except (ClientError, BotoCoreError) as exc:
+                    raise TransientFailure(f"call records read failed: {type(exc).__name__}") from None
+                for item in resp.get("Responses", {}).get(self._table, []):
+                    record = record_from_item(item)
+                    records[record.conversation_id] = record
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise TransientFailure("call records read kept coming back unprocessed")
+        return records
+
+    def _settle(
+        self, conversation_id: str, sets: dict[str, Any], expected_version: int | None, remove: str = ""
+    ) -> None:
+        """Set attributes and bump ``version``, on the version we read (or on the record existing)."""
+        names = {"#v": "version", **{f"#a{i}": name for i, name in enumerate(sets)}}
+        values: dict[str, Any] = {":one": {"N": "1"}}
+        values |= {f":a{i}": _SER.serialize(value) for i, value in enumerate(sets.values())}
+        expression = "SET #v = #v + :one, " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+        condition = "attribute_exists(conversationId)"
+        if expected_version is not None:
+            condition = "#v = :expected"
+            values[":expected"] = {"N": str(expected_version)}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"conversationId": {"S": conversation_id}},
+                UpdateExpression=expression + (f" REMOVE {remove}" if remove else ""),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise VersionConflict(conversation_id) from None
+            raise TransientFailure(f"call record update failed: {type(exc).__name__}") from None
+        except BotoCoreError as exc:
+            raise TransientFailure(f"call record update failed: {type(exc).__name__}") from None
+
+    def mark_synced(self, record: CallRecord, crm_id: str | None) -> None:
+        sets: dict[str, Any] = {"syncStatus": SyncStatus.SYNCED.value, "syncedAt": int(self._clock() * 1000)}
+        if crm_id is not None:
+            sets["crmId"] = crm_id
+        self._settle(record.conversation_id, sets, record.version, remove="syncError")
+
+    def mark_failed(self, conversation_id: str, reason: str) -> None:
+        sets = {"syncStatus": SyncStatus.FAILED.value, "syncError": reason}
+        self._settle(conversation_id, sets, None)

@@ -1,0 +1,70 @@
+"""What a CRM or RPA sink is given and what it answers for each conversation.
+
+Pure data: the sinks turn vendor answers into these types (with ``core.upstream.WriteStatus``), and the
+worker decides from them alone whether a message is done, retried later or dead-lettered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cxbridge.core.upstream import WriteStatus
+
+
+class MappingError(ValueError):
+    """A field mapping names something that is not a ``CrmOutcome`` attribute (a configuration error)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown call outcome attribute: {name}")
+        self.name = name
+
+
+@dataclass(frozen=True, slots=True)
+class CrmOutcome:
+    """The flat, PII-free facts of one call that a sink may write: ids, codes, seconds and dates only."""
+
+    conversation_id: str
+    disposition: str | None = None  # the wrap-up code's resolved name
+    wrapup_code_id: str | None = None
+    user_id: str | None = None
+    queue_id: str | None = None
+    media_type: str | None = None
+    direction: str | None = None
+    talk_s: int | None = None
+    held_s: int | None = None
+    acw_s: int | None = None
+    handle_s: int | None = None
+    call_date: str | None = None  # YYYY-MM-DD (UTC)
+    disposition_time: int | None = None  # epoch ms
+
+    def value(self, name: str) -> str | int | None:
+        """The attribute a field mapping names; mappings are configuration, so a typo must not pass silently."""
+        if name not in OUTCOME_ATTRIBUTES:
+            raise MappingError(name)
+        value: str | int | None = getattr(self, name)
+        return value
+
+
+OUTCOME_ATTRIBUTES = frozenset(f.name for f in fields(CrmOutcome))
+
+
+@dataclass(frozen=True, slots=True)
+class CrmWriteResult:
+    """One conversation's answer from a sink. ``reason`` is a vendor code or our tag, never message text."""
+
+    conversation_id: str
+    status: WriteStatus
+    retry_after_s: float | None = None
+    reason: str | None = None
+    crm_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """A bot deployment we intended (``claimed_at``, epoch s) and, once known, the Control Room's id for it."""
+
+    conversation_id: str
+    claimed_at: float
+    deployment_id: str | None = None

@@ -1,0 +1,110 @@
+"""The CRM feature's ports: sinks, queues, ledgers and stores the sync service depends on; adapters
+implement them, tests fake them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from cxbridge.calls.record import CallRecord
+    from cxbridge.crm.breaker import BreakerState
+    from cxbridge.crm.job import CrmJob
+    from cxbridge.crm.outcome import CrmOutcome, CrmWriteResult, LedgerEntry
+
+
+class JobQueue(Protocol):
+    """Where CRM-sync jobs go."""
+
+    def send(self, job: CrmJob) -> None:
+        """Queue one job; raise ``TransientFailure`` if it could not be queued."""
+        ...
+
+
+class BotDeploymentLedger(Protocol):
+    """What we asked an RPA Control Room to run, per conversation: its deploy API has no idempotency key.
+
+    One ledger serves one bot; a durable implementation keys its entries by bot and conversation.
+    """
+
+    def claim(self, conversation_id: str) -> LedgerEntry | None:
+        """Record the intent to deploy unless an entry exists (a conditional write); None means the caller
+        now holds the claim, otherwise the existing entry is returned and nothing changes."""
+        ...
+
+    def record_deployment(self, conversation_id: str, deployment_id: str) -> None:
+        """Attach the Control Room's deployment id to the claim."""
+        ...
+
+    def release(self, conversation_id: str) -> None:
+        """Drop a claim whose deploy certainly did not happen, so a retry may deploy."""
+        ...
+
+
+class CrmSink(Protocol):
+    """A CRM (or an RPA bot standing in for one) that upserts call outcomes keyed by conversation id."""
+
+    max_batch: int
+
+    def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+        """One result per outcome, in order; never raises for a single record's failure."""
+        ...
+
+
+class DispositionResolver(Protocol):
+    """Wrap-up code id → the name a CRM shows."""
+
+    def resolve(self, code_id: str) -> str:
+        """The name; raises ``UpstreamFailure`` when it cannot be known now."""
+        ...
+
+
+class SyncStatusStore(Protocol):
+    """The call records as the CRM-sync worker reads and settles them."""
+
+    def current(self, conversation_ids: Sequence[str]) -> dict[str, CallRecord]:
+        """The records as they are now (strongly consistent), by conversation id; missing ones absent."""
+        ...
+
+    def mark_synced(self, record: CallRecord, crm_id: str | None) -> None:
+        """Mark synced if the record is still at ``record.version``; else raise ``VersionConflict``."""
+        ...
+
+    def mark_failed(self, conversation_id: str, reason: str) -> None:
+        """Mark the record ``failed`` with the reason (its job goes to the dead-letter queue)."""
+        ...
+
+
+class BreakerStore(Protocol):
+    """The circuit breaker's state, shared by every concurrent worker."""
+
+    def load(self) -> BreakerState: ...
+
+    def update(self, change: Callable[[BreakerState], BreakerState]) -> BreakerState:
+        """Apply ``change`` atomically (read, change, conditional write; again on conflict)."""
+        ...
+
+
+class BotRunLedger(Protocol):
+    """The bot ledger as the Control Room's callback needs it."""
+
+    def conversation_for(self, deployment_id: str) -> str | None:
+        """The conversation a deployment was for, or None if we never deployed it."""
+        ...
+
+    def forget(self, conversation_id: str) -> None:
+        """Drop the entry after a failed run, so a redriven job may deploy again."""
+        ...
+
+
+class QueueActions(Protocol):
+    """What the worker does to a received CRM-sync message besides deleting it."""
+
+    def delay(self, receipt_handle: str, seconds: float) -> None:
+        """Make the message visible again after ``seconds``."""
+        ...
+
+    def dead_letter(self, body: str, reason: str, conversation_id: str | None) -> None:
+        """Put the message on the dead-letter queue with the reason as an attribute."""
+        ...

@@ -1,0 +1,45 @@
+"""What the CRM functions (outbox, worker, bot callback) read from the environment."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, Json
+
+from cxbridge.core.settings import EnvGroup, from_environment
+
+
+class OutboxSettings(EnvGroup):
+    """What the call-record stream relay needs to queue CRM-sync jobs."""
+
+    crm_sync_queue_url: str = Field(alias="CRM_SYNC_QUEUE_URL", min_length=1)
+
+
+class CrmSyncSettings(EnvGroup):
+    """What the CRM-sync worker and the bot callback need. Credentials live in Secrets Manager, the CRM's
+    URLs and field mapping in an SSM parameter (JSON): only their names are here."""
+
+    call_records_table: str = Field(alias="CALL_RECORDS_TABLE", min_length=1)
+    worker_state_table: str = Field(alias="WORKER_STATE_TABLE", min_length=1)
+    crm_sync_queue_url: str = Field(alias="CRM_SYNC_QUEUE_URL", min_length=1)
+    crm_sync_dlq_url: str = Field(alias="CRM_SYNC_DLQ_URL", min_length=1)
+    crm_sink: Literal["salesforce", "dynamics", "automation_anywhere"] = Field(alias="CRM_SINK")
+    crm_config_parameter: str = Field(alias="CRM_CONFIG_PARAMETER", min_length=1)
+    crm_secret_name: str = Field(alias="CRM_SECRET_NAME", min_length=1)
+    genesys_secret_name: str = Field(alias="GENESYS_SECRET_NAME", min_length=1)
+    genesys_region: str = Field(default="us-east-1", alias="GENESYS_REGION")
+    # Only for the local stack and tests: where the Genesys sandbox listens (login and API on one host).
+    genesys_base_url: str | None = Field(default=None, alias="GENESYS_BASE_URL")
+    wrapup_code_overrides: Json[dict[str, str]] = Field(default_factory=dict, alias="WRAPUP_CODE_OVERRIDES")
+    max_receives: int = Field(default=10, alias="CRM_SYNC_MAX_RECEIVES", ge=1)
+    backoff_base_s: float = Field(default=2.0, alias="CRM_BACKOFF_BASE_S", gt=0)
+    backoff_cap_s: float = Field(default=900.0, alias="CRM_BACKOFF_CAP_S", gt=0)
+    breaker_threshold: int = Field(default=5, alias="CRM_BREAKER_THRESHOLD", ge=1)
+    breaker_cooldown_s: float = Field(default=60.0, alias="CRM_BREAKER_COOLDOWN_S", gt=0)
+    http_timeout_s: float = Field(default=5.0, alias="HTTP_TIMEOUT_S", gt=0, le=60)
+    bot_callback_url: str | None = Field(default=None, alias="BOT_CALLBACK_URL")
+    secrets_max_age_s: int = Field(default=300, alias="SECRETS_MAX_AGE_S", ge=0)
+
+
+outbox_settings = from_environment(OutboxSettings)
+crm_sync_settings = from_environment(CrmSyncSettings)

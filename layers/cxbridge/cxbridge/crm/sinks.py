@@ -1,0 +1,110 @@
+"""Build the configured ``CrmSink`` from its connection document (SSM) and its credentials (Secrets Manager).
+
+The documents are validated here, so a typo in a deployed configuration fails the worker's start with
+the field named, not a write later.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from cxbridge.core.oauth import TokenCache
+from cxbridge.crm.automation_anywhere import AutomationAnywhereMapping, AutomationAnywhereSink
+from cxbridge.crm.dynamics import DynamicsMapping, DynamicsSink
+from cxbridge.crm.oauth import AutomationAnywhereTokenSource, EntraTokenSource, SalesforceTokenSource
+from cxbridge.crm.salesforce import SalesforceMapping, SalesforceSink
+
+if TYPE_CHECKING:
+    from cxbridge.crm.ports import BotDeploymentLedger, CrmSink
+
+SinkKind = Literal["salesforce", "dynamics", "automation_anywhere"]
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SalesforceConnection(_Doc):
+    """``{"my_domain_url": "https://acme.my.salesforce.com", "mapping": {...}}``"""
+
+    my_domain_url: str = Field(pattern=r"^https?://")
+    token_lifetime_s: float = Field(default=7200, gt=60)
+    mapping: SalesforceMapping
+
+
+class DynamicsConnection(_Doc):
+    """``{"org_url": "https://contoso.crm.dynamics.com", "tenant_id": "...", "mapping": {...}}``"""
+
+    org_url: str = Field(pattern=r"^https?://")
+    tenant_id: str = Field(min_length=1)
+    login_base_url: str = Field(default="https://login.microsoftonline.com", pattern=r"^https?://")
+    mapping: DynamicsMapping
+
+
+class AutomationAnywhereConnection(_Doc):
+    """``{"control_room_url": "https://acme.my.automationanywhere.digital", "mapping": {...}}``"""
+
+    control_room_url: str = Field(pattern=r"^https?://")
+    in_flight_s: float = Field(default=60, gt=0)
+    mapping: AutomationAnywhereMapping
+
+
+class ClientCredentials(_Doc):
+    """The secret of an OAuth client-credentials app (Salesforce, Entra ID, Genesys)."""
+
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+
+
+class ControlRoomCredentials(_Doc):
+    """The Control Room service account's API key, and the key the callback must present to our API."""
+
+    username: str = Field(min_length=1)
+    api_key: SecretStr
+    callback_api_key: SecretStr
+
+
+def build_sink(
+    kind: SinkKind,
+    connection: dict[str, Any],
+    secret: dict[str, Any],
+    *,
+    timeout_s: float,
+    ledger: BotDeploymentLedger | None = None,
+    callback_url: str | None = None,
+) -> CrmSink:
+    """The sink ``kind`` names, connected and authenticated as its documents say."""
+    if kind == "salesforce":
+        sf = SalesforceConnection.model_validate(connection)
+        creds = ClientCredentials.model_validate(secret)
+        source = SalesforceTokenSource(
+            sf.my_domain_url, creds.client_id, creds.client_secret.get_secret_value(), sf.token_lifetime_s
+        )
+        return SalesforceSink(sf.mapping, TokenCache(source, timeout_s=timeout_s), timeout_s=timeout_s)
+    if kind == "dynamics":
+        dyn = DynamicsConnection.model_validate(connection)
+        creds = ClientCredentials.model_validate(secret)
+        entra = EntraTokenSource(
+            dyn.tenant_id, creds.client_id, creds.client_secret.get_secret_value(), dyn.org_url, dyn.login_base_url
+        )
+        return DynamicsSink(dyn.mapping, dyn.org_url, TokenCache(entra, timeout_s=timeout_s), timeout_s=timeout_s)
+    aa = AutomationAnywhereConnection.model_validate(connection)
+    cr = ControlRoomCredentials.model_validate(secret)
+    if ledger is None or not callback_url:
+        raise ValueError("the Automation Anywhere sink needs a ledger and the callback URL")
+    tokens = TokenCache(
+        AutomationAnywhereTokenSource(aa.control_room_url, cr.username, cr.api_key.get_secret_value()),
+        timeout_s=timeout_s,
+    )
+    return AutomationAnywhereSink(
+        aa.mapping,
+        aa.control_room_url,
+        tokens,
+        ledger,
+        callback_url=callback_url,
+        callback_headers={"x-api-key": cr.callback_api_key.get_secret_value()},
+        timeout_s=timeout_s,
+        in_flight_s=aa.in_flight_s,
+    )

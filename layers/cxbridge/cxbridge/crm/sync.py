@@ -1,0 +1,212 @@
+"""Write call outcomes to the CRM exactly once per conversation, whatever the CRM does under load.
+
+The worker hands this service a batch of queued jobs; the service answers, per message, whether it is
+done, must come back later (and after how long), or goes to the dead-letter queue (and why). It reads
+the call record as it is now (the job only says "sync this conversation"), skips calls already synced,
+writes the rest through one ``CrmSink`` call per batch, and marks each record ``synced`` or ``failed``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from cxbridge.calls.record import SyncStatus
+from cxbridge.core.errors import VersionConflict
+from cxbridge.core.upstream import UpstreamFailure, WriteStatus, backoff_delay
+from cxbridge.crm.breaker import BreakerPolicy, after_calls
+from cxbridge.crm.outcome import CrmOutcome, CrmWriteResult
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from cxbridge.calls.record import CallRecord
+    from cxbridge.crm.job import CrmJob
+    from cxbridge.crm.ports import BreakerStore, CrmSink, DispositionResolver, SyncStatusStore
+
+
+class Action(StrEnum):
+    """What the worker does with a message."""
+
+    DONE = "done"  # delete it
+    RETRY = "retry"  # make it visible again after ``delay_s``
+    DEAD_LETTER = "dead_letter"  # move it to the dead-letter queue with ``reason``
+
+
+@dataclass(frozen=True, slots=True)
+class SyncItem:
+    """One received CRM-sync message."""
+
+    message_id: str
+    job: CrmJob
+    receive_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    delay_s: float = 0.0
+    reason: str | None = None
+    throttled: bool = False  # the CRM asked us to slow down (for metrics)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Backoff for retryable failures, and how many receives a message gets before we dead-letter it."""
+
+    base_s: float = 2.0
+    cap_s: float = 900.0
+    max_receives: int = 10
+
+
+def _seconds(ms: int | None) -> int | None:
+    return None if ms is None else round(ms / 1000)
+
+
+class CrmSyncService:
+    """One batch of jobs in, one decision per message out."""
+
+    def __init__(
+        self,
+        sink: CrmSink,
+        records: SyncStatusStore,
+        resolver: DispositionResolver,
+        breaker: BreakerStore,
+        *,
+        breaker_policy: BreakerPolicy | None = None,
+        retry: RetryPolicy | None = None,
+        rand: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._sink = sink
+        self._records = records
+        self._resolver = resolver
+        self._breaker = breaker
+        self._breaker_policy = breaker_policy or BreakerPolicy()
+        self._retry = retry or RetryPolicy()
+        self._rand = rand
+        self._clock = clock
+        self.crm_requests = 0  # write requests made, for metrics and the benchmark
+        self._jitter = rand()
+
+    # ---- decisions ---------------------------------------------------------------------------------
+
+    def _again(self, item: SyncItem, reason: str, retry_after_s: float | None = None) -> Decision:
+        """Retry later with backoff, or dead-letter with the last reason once the receives are used up."""
+        if item.receive_count >= self._retry.max_receives:
+            return Decision(Action.DEAD_LETTER, reason=f"retries-exhausted:{reason}")
+        jitter = self._jitter
+        delay = backoff_delay(
+            item.receive_count - 1, self._retry.base_s, self._retry.cap_s, retry_after_s, lambda: jitter
+        )
+        return Decision(Action.RETRY, delay_s=delay, reason=reason)
+
+    def _outcome(self, record: CallRecord) -> CrmOutcome:
+        code = record.wrapup_code_id
+        name = self._resolver.resolve(code) if code else record.disposition_name
+        return CrmOutcome(
+            conversation_id=record.conversation_id,
+            disposition=name,
+            wrapup_code_id=code,
+            user_id=record.user_id,
+            queue_id=record.queue_id,
+            media_type=record.media_type,
+            direction=record.direction,
+            talk_s=_seconds(record.talk_ms),
+            held_s=_seconds(record.held_ms),
+            acw_s=_seconds(record.acw_ms),
+            handle_s=_seconds(record.handle_ms),
+            call_date=record.call_date,
+            disposition_time=record.disposition_time,
+        )
+
+    # ---- the batch ---------------------------------------------------------------------------------
+
+    def sync(self, items: Sequence[SyncItem]) -> dict[str, Decision]:
+        """A decision for every message id in ``items``.
+
+        One jitter draw per batch: the messages of a failed request come back together and are written
+        in one request again, while different batches (and workers) still spread out.
+        """
+        self._jitter = self._rand()
+        decisions, due = self._triage(items)
+        now = self._clock()
+        state = self._breaker.load()
+        if state.is_open(now):
+            for item, record in due:
+                decisions[item.message_id] = self._later(item, record, "breaker-open", state.remaining(now))
+            return decisions
+        to_write: list[tuple[SyncItem, CallRecord, CrmOutcome]] = []
+        for item, record in due:
+            try:
+                to_write.append((item, record, self._outcome(record)))
+            except UpstreamFailure as exc:
+                decisions[item.message_id] = self._later(item, record, f"genesys:{exc.reason}", exc.retry_after_s)
+        if to_write:
+            results = self._write([outcome for _, _, outcome in to_write])
+            for (item, record, _), result in zip(to_write, results, strict=True):
+                decisions[item.message_id] = self._settle(item, record, result)
+        return decisions
+
+    def _triage(self, items: Sequence[SyncItem]) -> tuple[dict[str, Decision], list[tuple[SyncItem, CallRecord]]]:
+        """Settle what needs no CRM call (copies, missing or already synced records); return the rest."""
+        leaders: dict[str, SyncItem] = {}
+        decisions: dict[str, Decision] = {}
+        for item in items:  # one write per conversation; later copies of a job ride on the first
+            if item.job.conversationId in leaders:
+                decisions[item.message_id] = Decision(Action.DONE, reason="duplicate-in-batch")
+            else:
+                leaders[item.job.conversationId] = item
+        records = self._records.current(list(leaders))
+        due: list[tuple[SyncItem, CallRecord]] = []
+        for cid, item in leaders.items():
+            record = records.get(cid)
+            if record is None:
+                decisions[item.message_id] = Decision(Action.DEAD_LETTER, reason="call-record-missing")
+            elif record.sync_status is SyncStatus.SYNCED or record.disposition is None:
+                decisions[item.message_id] = Decision(Action.DONE, reason="nothing-to-sync")
+            else:
+                due.append((item, record))
+        return decisions, due
+
+    def _later(self, item: SyncItem, record: CallRecord, reason: str, retry_after_s: float | None = None) -> Decision:
+        """Retry with backoff; once the receives are used up, dead-letter and mark the record failed."""
+        decision = self._again(item, reason, retry_after_s)
+        if decision.action is Action.DEAD_LETTER:
+            self._records.mark_failed(record.conversation_id, decision.reason or reason)
+        return decision
+
+    def _write(self, outcomes: list[CrmOutcome]) -> list[CrmWriteResult]:
+        self.crm_requests += -(-len(outcomes) // self._sink.max_batch)
+        try:
+            results = self._sink.write(outcomes)
+        except UpstreamFailure as exc:
+            results = [CrmWriteResult(o.conversation_id, exc.status, exc.retry_after_s, exc.reason) for o in outcomes]
+        # The breaker counts requests, not records: one throttled request of 200 records is one failure.
+        retryable = sum(r.status in {WriteStatus.THROTTLED, WriteStatus.TRANSIENT} for r in results)
+        successes = sum(r.status in {WriteStatus.WRITTEN, WriteStatus.SUBMITTED} for r in results)
+        failures = -(-retryable // self._sink.max_batch)
+        policy, now = self._breaker_policy, self._clock()
+        self._breaker.update(lambda s: after_calls(s, policy, successes=successes, failures=failures, now=now))
+        return results
+
+    def _settle(self, item: SyncItem, record: CallRecord, result: CrmWriteResult) -> Decision:
+        reason = result.reason or str(result.status)
+        match result.status:
+            case WriteStatus.WRITTEN:
+                try:
+                    self._records.mark_synced(record, result.crm_id)
+                except VersionConflict:  # the call changed while we wrote it: write it again soon
+                    return self._later(item, record, "record-changed")
+                return Decision(Action.DONE)
+            case WriteStatus.SUBMITTED:
+                return Decision(Action.DONE, reason="bot-deployed")  # the bot's callback settles the record
+            case WriteStatus.PERMANENT:
+                self._records.mark_failed(record.conversation_id, reason)
+                return Decision(Action.DEAD_LETTER, reason=reason)
+            case _:
+                decision = self._later(item, record, reason, result.retry_after_s)
+                return replace(decision, throttled=result.status is WriteStatus.THROTTLED)

@@ -1,0 +1,149 @@
+"""The CRM-sync worker's shared state in one DynamoDB table: the circuit breaker and the bot ledger.
+
+Keys: ``breaker#<sink>`` (failures, openUntil, version) and ``bot#<bot>#<conversationId>`` /
+``botdeployment#<deploymentId>`` (the Automation Anywhere ledger and its reverse lookup for callbacks).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cxbridge.core.errors import TransientFailure
+from cxbridge.crm.breaker import BreakerState
+from cxbridge.crm.outcome import LedgerEntry
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+LEDGER_TTL_S = 30 * 86_400  # a month: longer than any bot run or redrive
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoBreakerStore:
+    """``BreakerStore``: one item, changed by read / change / write-if-unchanged (optimistic locking)."""
+
+    def __init__(self, client: Any, table_name: str, name: str) -> None:
+        self._client = client
+        self._table = table_name
+        self._key = {"pk": {"S": f"breaker#{name}"}}
+
+    def _read(self) -> tuple[BreakerState, int]:
+        try:
+            item = self._client.get_item(TableName=self._table, Key=self._key, ConsistentRead=True).get("Item")
+        except (ClientError, BotoCoreError) as exc:
+            raise TransientFailure(f"breaker read failed: {type(exc).__name__}") from None
+        if not item:
+            return BreakerState(), 0
+        state = BreakerState(int(item["failures"]["N"]), float(item["openUntil"]["N"]))
+        return state, int(item["version"]["N"])
+
+    def load(self) -> BreakerState:
+        return self._read()[0]
+
+    def update(self, change: Callable[[BreakerState], BreakerState]) -> BreakerState:
+        for _ in range(5):
+            state, version = self._read()
+            new = change(state)
+            if new == state:
+                return state
+            item = {
+                **self._key,
+                "failures": {"N": str(new.failures)},
+                "openUntil": {"N": repr(new.open_until)},
+                "version": {"N": str(version + 1)},
+            }
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(pk) OR version = :v",
+                    ExpressionAttributeValues={":v": {"N": str(version)}},
+                )
+            except ClientError as exc:
+                if _conditional_failed(exc):
+                    continue
+                raise TransientFailure(f"breaker write failed: {type(exc).__name__}") from None
+            return new
+        return self.load()  # others kept changing it: their view is as good as ours
+
+
+class DynamoBotDeploymentLedger:
+    """``BotDeploymentLedger`` for one bot: a conditional put claims a conversation before any deploy."""
+
+    def __init__(self, client: Any, table_name: str, bot: str, clock: Callable[[], float] = time.time) -> None:
+        self._client = client
+        self._table = table_name
+        self._bot = bot
+        self._clock = clock
+
+    def _key(self, conversation_id: str) -> dict[str, Any]:
+        return {"pk": {"S": f"bot#{self._bot}#{conversation_id}"}}
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._client, operation)(TableName=self._table, **kwargs)
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                raise
+            raise TransientFailure(f"bot ledger {operation} failed: {type(exc).__name__}") from None
+        except BotoCoreError as exc:
+            raise TransientFailure(f"bot ledger {operation} failed: {type(exc).__name__}") from None
+
+    def get(self, conversation_id: str) -> LedgerEntry | None:
+        item = self._call("get_item", Key=self._key(conversation_id), ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        deployment = item.get("deploymentId", {}).get("S")
+        return LedgerEntry(conversation_id, float(item["claimedAt"]["N"]), deployment)
+
+    def claim(self, conversation_id: str) -> LedgerEntry | None:
+        now = self._clock()
+        item = {
+            **self._key(conversation_id),
+            "conversationId": {"S": conversation_id},
+            "claimedAt": {"N": repr(now)},
+            "expiresAt": {"N": str(int(now) + LEDGER_TTL_S)},
+        }
+        try:
+            self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError:
+            return self.get(conversation_id)
+        return None
+
+    def record_deployment(self, conversation_id: str, deployment_id: str) -> None:
+        expires = {"N": str(int(self._clock()) + LEDGER_TTL_S)}
+        self._call(
+            "update_item",
+            Key=self._key(conversation_id),
+            UpdateExpression="SET deploymentId = :d",
+            ExpressionAttributeValues={":d": {"S": deployment_id}},
+        )
+        reverse = {
+            "pk": {"S": f"botdeployment#{deployment_id}"},
+            "conversationId": {"S": conversation_id},
+            "expiresAt": expires,
+        }
+        self._call("put_item", Item=reverse)
+
+    def release(self, conversation_id: str) -> None:
+        try:
+            self._call(
+                "delete_item", Key=self._key(conversation_id), ConditionExpression="attribute_not_exists(deploymentId)"
+            )
+        except ClientError:
+            return  # a deployment was recorded meanwhile: the claim stands
+
+    def forget(self, conversation_id: str) -> None:
+        """Drop the entry after a failed bot run, so a redriven job may deploy again."""
+        self._call("delete_item", Key=self._key(conversation_id))
+
+    def conversation_for(self, deployment_id: str) -> str | None:
+        """The conversation a Control Room callback is about."""
+        item = self._call("get_item", Key={"pk": {"S": f"botdeployment#{deployment_id}"}}).get("Item")
+        return item["conversationId"]["S"] if item else None

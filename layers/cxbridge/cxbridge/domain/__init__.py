@@ -1,1 +1,0 @@
-"""Pure rules: no AWS SDK, no HTTP client, no adapter."""

@@ -1,1 +1,0 @@
-"""Pydantic models of what crosses a boundary: Genesys events, call records, CRM-sync jobs."""

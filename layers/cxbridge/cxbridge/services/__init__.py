@@ -1,1 +1,0 @@
-"""Use cases: join the domain rules to the adapters through the ports in ``ports``."""

@@ -1,0 +1,69 @@
+"""Composition root of the toil report route and its daily run (kept apart so ingest stays light).
+
+One Genesys login serves both the wrap-up code names and, with ``TOIL_SOURCE=genesys-analytics``, the
+aggregates: the client and the analytics source share one ``TokenCache``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from aws_lambda_powertools.utilities import parameters
+
+from cxbridge.core import wiring
+from cxbridge.core.aws import client
+from cxbridge.core.observability import metrics
+from cxbridge.genesys.client import GenesysClient, WrapupCodeResolver
+from cxbridge.genesys.connection import GenesysConnection, connect
+from cxbridge.toil.dynamodb import DynamoCallTallies, DynamoToilReportStore
+from cxbridge.toil.genesys_analytics import GenesysAnalyticsTallies
+from cxbridge.toil.metrics import CloudWatchToilMetrics
+from cxbridge.toil.report import ToilRunService, ToilService
+from cxbridge.toil.rules import Scope, ToilPolicy
+from cxbridge.toil.settings import toil_settings
+from cxbridge.toil.sns import SnsCandidateNotifier
+
+
+@lru_cache(maxsize=1)
+def genesys() -> GenesysConnection:
+    """The Genesys login (the region's, or the local sandbox's), shared by the resolver and the analytics source."""
+    s = toil_settings()
+    secret = parameters.get_secret(s.genesys_secret_name, transform="json", max_age=s.secrets_max_age_s)
+    return connect(secret, region=s.genesys_region, base_url=s.genesys_base_url, timeout_s=s.http_timeout_s)
+
+
+@lru_cache(maxsize=1)
+def toil_service() -> ToilService:
+    """Reports from the configured source, wrap-up codes named as the CRM names them."""
+    s = toil_settings()
+    tokens, api_url = genesys().tokens, genesys().api_url
+    resolver = WrapupCodeResolver(GenesysClient(tokens, api_url, timeout_s=s.http_timeout_s), s.wrapup_code_overrides)
+    if s.source == "genesys-analytics":
+        source: DynamoCallTallies | GenesysAnalyticsTallies = GenesysAnalyticsTallies(
+            tokens, api_url, timeout_s=s.http_timeout_s
+        )
+    else:
+        source = DynamoCallTallies(client("dynamodb"), s.call_records_table)
+    policy = ToilPolicy(s.share_threshold_pct, s.aht_threshold_s, s.automation_rate)
+    return ToilService(source, resolver, policy, s.source)
+
+
+@lru_cache(maxsize=1)
+def toil_run_service() -> ToilRunService:
+    """The daily run: the report service plus the reports table, the topic and the function's metrics."""
+    s = toil_settings()
+    return ToilRunService(
+        toil_service(),
+        DynamoToilReportStore(client("dynamodb"), s.reports_table),
+        SnsCandidateNotifier(client("sns"), s.topic_arn),
+        CloudWatchToilMetrics(metrics),
+        days=s.report_days,
+        scope=Scope(s.report_scope),
+    )
+
+
+wiring.register(
+    toil_service.cache_clear,
+    toil_run_service.cache_clear,
+    genesys.cache_clear,
+)

@@ -1,0 +1,58 @@
+"""In-memory adapters for the CRM-sync ports: the fakes tests and the local demo wire in place of DynamoDB."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from cxbridge.calls.record import SyncStatus
+from cxbridge.core.errors import VersionConflict
+from cxbridge.crm.breaker import BreakerState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    from cxbridge.calls.record import CallRecord
+
+
+class InMemorySyncStatusStore:
+    """``SyncStatusStore`` over a dict of records; marking bumps the version, as the DynamoDB store does."""
+
+    def __init__(self, records: Iterable[CallRecord] = ()) -> None:
+        self.records = {r.conversation_id: r for r in records}
+        self.reasons: dict[str, str] = {}
+        self.crm_ids: dict[str, str | None] = {}
+
+    def current(self, conversation_ids: Sequence[str]) -> dict[str, CallRecord]:
+        return {cid: self.records[cid] for cid in conversation_ids if cid in self.records}
+
+    def mark_synced(self, record: CallRecord, crm_id: str | None) -> None:
+        stored = self.records.get(record.conversation_id)
+        if stored is None or stored.version != record.version:
+            raise VersionConflict(record.conversation_id)
+        self.records[record.conversation_id] = replace(
+            stored, version=stored.version + 1, sync_status=SyncStatus.SYNCED
+        )
+        self.crm_ids[record.conversation_id] = crm_id
+
+    def mark_failed(self, conversation_id: str, reason: str) -> None:
+        stored = self.records[conversation_id]
+        self.records[conversation_id] = replace(stored, version=stored.version + 1, sync_status=SyncStatus.FAILED)
+        self.reasons[conversation_id] = reason
+
+
+class InMemoryBreakerStore:
+    """``BreakerStore`` in process memory (one worker)."""
+
+    def __init__(self) -> None:
+        self.state = BreakerState()
+        self._lock = threading.Lock()
+
+    def load(self) -> BreakerState:
+        return self.state
+
+    def update(self, change: Callable[[BreakerState], BreakerState]) -> BreakerState:
+        with self._lock:
+            self.state = change(self.state)
+            return self.state

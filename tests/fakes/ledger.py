@@ -1,0 +1,55 @@
+"""``BotDeploymentLedger`` in memory, for tests and the local stack; production needs a durable one."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from cxbridge.crm.outcome import LedgerEntry
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class InMemoryBotDeploymentLedger:
+    """A dict behind a lock: ``claim`` is the conditional write a durable ledger does with a condition."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[str, LedgerEntry] = {}
+
+    def claim(self, conversation_id: str) -> LedgerEntry | None:
+        with self._lock:
+            existing = self._entries.get(conversation_id)
+            if existing is None:
+                self._entries[conversation_id] = LedgerEntry(conversation_id, self._clock())
+            return existing
+
+    def record_deployment(self, conversation_id: str, deployment_id: str) -> None:
+        with self._lock:
+            entry = self._entries.get(conversation_id) or LedgerEntry(conversation_id, self._clock())
+            self._entries[conversation_id] = replace(entry, deployment_id=deployment_id)
+
+    def release(self, conversation_id: str) -> None:
+        with self._lock:
+            entry = self._entries.get(conversation_id)
+            if entry is not None and entry.deployment_id is None:
+                del self._entries[conversation_id]
+
+    def forget(self, conversation_id: str) -> None:
+        """Drop the entry after a failed bot run, so a redriven job may deploy again."""
+        with self._lock:
+            self._entries.pop(conversation_id, None)
+
+    def conversation_for(self, deployment_id: str) -> str | None:
+        """The conversation a Control Room callback is about."""
+        with self._lock:
+            return next((c for c, e in self._entries.items() if e.deployment_id == deployment_id), None)
+
+    def get(self, conversation_id: str) -> LedgerEntry | None:
+        """The entry as it stands (for inspection)."""
+        with self._lock:
+            return self._entries.get(conversation_id)
