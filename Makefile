@@ -28,9 +28,10 @@ install: $(VENV)/.installed  ## create .venv with the package and the dev tools
 test: install  ## unit, integration and template tests (moto; no AWS account, no Docker)
 	$(PY) -m pytest
 
-lint: install  ## ruff
+lint: install  ## ruff, and the layout's import contracts (import-linter, pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: install  ## mypy (strict, pydantic plugin)
 	$(VENV)/bin/mypy

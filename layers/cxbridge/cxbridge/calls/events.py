@@ -9,6 +9,7 @@ fields over time, so unknown keys are ignored. We require only what we key and o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -171,3 +172,24 @@ class CallCompletedEvent(_GenesysModel):
             call_status=self.data.status,
             disposition_name=self.data.disposition,
         )
+
+
+# ---- the routes: which model parses each event kind, and the topics its envelope may carry ----------
+
+TOPIC_PREFIX = "v2.detail.events.conversation."
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one event kind is parsed: its body model and the topic suffixes its route accepts."""
+
+    model: type[AfterCallWorkEvent | CustomerEndEvent | UserEndEvent | CallCompletedEvent]
+    topic_suffixes: tuple[str, ...]
+
+
+ROUTES: dict[EventKind, Route] = {
+    EventKind.ACW: Route(AfterCallWorkEvent, (".acw", ".wrapup")),
+    EventKind.CUSTOMER_END: Route(CustomerEndEvent, (".customer.end",)),
+    EventKind.USER_END: Route(UserEndEvent, (".user.end",)),
+    EventKind.CALL_COMPLETED: Route(CallCompletedEvent, ()),
+}

@@ -7,15 +7,13 @@ the fields; from EventBridge they raise, so the asynchronous invocation retries 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from cxbridge.calls import wiring
-from cxbridge.calls.event import CallEvent, EventKind
-from cxbridge.calls.events import AfterCallWorkEvent, CallCompletedEvent, CustomerEndEvent, UserEndEvent
+from cxbridge.calls.events import ROUTES, TOPIC_PREFIX
 from cxbridge.calls.record import MergeOutcome
 from cxbridge.calls.settings import ingest_settings
 from cxbridge.core import apigw
@@ -28,23 +26,8 @@ if TYPE_CHECKING:
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-TOPIC_PREFIX = "v2.detail.events.conversation."
-
-
-@dataclass(frozen=True)
-class Route:
-    """How one event kind is parsed: its body model and the topic suffixes its route accepts."""
-
-    model: type[AfterCallWorkEvent | CustomerEndEvent | UserEndEvent | CallCompletedEvent]
-    topic_suffixes: tuple[str, ...]
-
-
-ROUTES: dict[EventKind, Route] = {
-    EventKind.ACW: Route(AfterCallWorkEvent, (".acw", ".wrapup")),
-    EventKind.CUSTOMER_END: Route(CustomerEndEvent, (".customer.end",)),
-    EventKind.USER_END: Route(UserEndEvent, (".user.end",)),
-    EventKind.CALL_COMPLETED: Route(CallCompletedEvent, ()),
-}
+    from cxbridge.calls.event import CallEvent, EventKind
+    from cxbridge.calls.events import Route
 
 
 class RejectedEvent(Exception):

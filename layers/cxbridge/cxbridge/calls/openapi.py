@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from cxbridge.calls.event import EventKind
-from cxbridge.calls.ingest_api import ROUTES, TOPIC_PREFIX
+from cxbridge.calls.events import ROUTES, TOPIC_PREFIX
 from cxbridge.calls.record import MergeOutcome
 
 REF = "#/components/schemas/{model}"

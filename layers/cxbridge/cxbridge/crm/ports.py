@@ -52,14 +52,6 @@ class CrmSink(Protocol):
         ...
 
 
-class DispositionResolver(Protocol):
-    """Wrap-up code id → the name a CRM shows."""
-
-    def resolve(self, code_id: str) -> str:
-        """The name; raises ``UpstreamFailure`` when it cannot be known now."""
-        ...
-
-
 class SyncStatusStore(Protocol):
     """The call records as the CRM-sync worker reads and settles them."""
 

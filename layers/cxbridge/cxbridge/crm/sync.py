@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
     from cxbridge.calls.record import CallRecord
     from cxbridge.crm.job import CrmJob
-    from cxbridge.crm.ports import BreakerStore, CrmSink, DispositionResolver, SyncStatusStore
+    from cxbridge.crm.ports import BreakerStore, CrmSink, SyncStatusStore
+    from cxbridge.genesys.ports import DispositionResolver
 
 
 class Action(StrEnum):

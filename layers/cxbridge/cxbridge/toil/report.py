@@ -27,7 +27,7 @@ from cxbridge.toil.rules import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from cxbridge.crm.ports import DispositionResolver
+    from cxbridge.genesys.ports import DispositionResolver
     from cxbridge.toil.ports import CandidateNotifier, ToilMetrics, ToilReportStore, ToilSource
     from cxbridge.toil.rules import CandidateKey, SourceKey
 
