@@ -38,7 +38,7 @@ typecheck: install  ## mypy (strict, pydantic plugin)
 
 validate: install  ## sam validate --lint, and the generated sample events are up to date
 	$(VENV)/bin/sam validate --lint
-	$(PY) scripts/build_events.py --check
+	$(PY) -m scripts.build_events --check
 
 SECURITY_VENV ?= .venv-security
 $(SECURITY_VENV)/.installed:
@@ -48,13 +48,13 @@ $(SECURITY_VENV)/.installed:
 	touch $@
 
 security: $(SECURITY_VENV)/.installed  ## checkov on template.yaml (its own venv: its pins clash with sam's)
-	$(SECURITY_VENV)/bin/checkov -f template.yaml --config-file .checkov.yaml
+	$(SECURITY_VENV)/bin/checkov -f $(CURDIR)/template.yaml --config-file $(CURDIR)/.checkov.yaml
 
 build: install  ## sam build (layer with its requirements, one folder per function)
 	$(VENV)/bin/sam build --parallel
 
 events: install  ## regenerate events/*.json from events/genesys/*.json
-	$(PY) scripts/build_events.py
+	$(PY) -m scripts.build_events
 
 openapi: install  ## regenerate docs/openapi.json from the workitems API (a test fails while it is stale)
 	$(PY) -m scripts.openapi

@@ -29,7 +29,6 @@ CLOSED_EARLY_SLA_S = 8  # leaves a window of two seconds between the 75 % step a
 
 def _capture(stack: WorkitemStack, source_id: str, sla_s: int) -> dict[str, Any]:
     body = {
-        "sourceSystem": "bench",
         "sourceId": source_id,
         "worktype": WORKTYPE,
         "name": f"Bench workitem {source_id}",

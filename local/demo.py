@@ -79,8 +79,9 @@ def send_calls(stack: LocalStack, calls: list[SampleCall], copies: int, rnd: ran
     base = f"http://{stack.host}:{stack.port}"
     posts = [genesys_body(e) for call in calls for e in call_events(call)] * copies
     rnd.shuffle(posts)
+    genesys = stack.bearer("genesys")
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda p: post(base, stack.api_key, p[0], json.dumps(p[1]).encode()), posts))
+        answers = list(pool.map(lambda p: post(base, genesys, p[0], json.dumps(p[1]).encode()), posts))
     counts = {"events": len(posts)}
     for answer in answers:
         counts[answer["outcome"]] = counts.get(answer["outcome"], 0) + 1
@@ -163,27 +164,27 @@ def workitems(stack: LocalStack, count: int, sla_s: int, close_early: int, timeo
     """Create workitems with a short SLA; close some before their first step; let the rest escalate."""
     base = f"http://{stack.host}:{stack.port}"
     source = _SourceSystem()
+    caller = stack.bearer("source-crm")
     ids: list[str] = []
     for n in range(count):
         body = {
-            "sourceSystem": "crm",
             "sourceId": f"case-{n:04d}",
             "worktype": WORKTYPE,
             "name": f"Address change for customer {n}",
             "sla": {"durationSeconds": sla_s},
             "callbackUrl": source.url,
         }
-        ids.append(post(base, stack.api_key, "/workitems", json.dumps(body).encode())["id"])
+        ids.append(post(base, caller, "/workitems", json.dumps(body).encode())["id"])
     completed = WORKTYPES["worktypes"][WORKTYPE]["statuses"]["completed"]
     for workitem_id in ids[:close_early]:  # an agent finishes these long before the first ladder step
-        genesys_id = get(base, stack.api_key, f"/workitems/{workitem_id}")["genesysWorkitemId"]
+        genesys_id = get(base, caller, f"/workitems/{workitem_id}")["genesysWorkitemId"]
         stack.genesys.tasks.agent_update(genesys_id, statusId=completed)
         event = stack.genesys.tasks.topic_event(genesys_id)
-        post(base, stack.api_key, "/genesys/workitems", json.dumps(event).encode())
+        post(base, stack.bearer("genesys"), "/genesys/workitems", json.dumps(event).encode())
     last_step = len(WORKTYPES["worktypes"][WORKTYPE]["escalation"]["steps"]) - 1
 
     def views() -> list[dict[str, Any]]:
-        return [get(base, stack.api_key, f"/workitems/{i}") for i in ids]
+        return [get(base, caller, f"/workitems/{i}") for i in ids]
 
     def finished() -> bool:
         return all(v["status"] == "Closed" or v["escalationStep"] >= last_step for v in views())
@@ -205,8 +206,8 @@ def workitems(stack: LocalStack, count: int, sla_s: int, close_early: int, timeo
     }
 
 
-def get(base_url: str, api_key: str, path: str) -> dict[str, Any]:
-    request = Request(base_url + path, headers={"x-api-key": api_key})  # noqa: S310 - 127.0.0.1 only
+def get(base_url: str, authorization: str, path: str) -> dict[str, Any]:
+    request = Request(base_url + path, headers={"Authorization": authorization})  # noqa: S310 - 127.0.0.1 only
     with urlopen(request, timeout=30) as resp:  # noqa: S310
         answer: dict[str, Any] = json.loads(resp.read())
         return answer

@@ -1,4 +1,4 @@
-"""Serve the template's API routes over HTTP with the proxy event API Gateway would send, key check included."""
+"""Serve the template's API routes over HTTP with the proxy event API Gateway would send, authorizer included."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from local.auth import authorizer_context
 from local.template import load_template, resources_of_type
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from local.auth import LocalAuthority
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class Route:
     method: str
     path: str
     function: str  # logical id
-    api_key_required: bool
+    scopes: frozenset[str] | None  # any one of these admits a token; None: no authorizer on the route
 
 
 def api_routes() -> list[Route]:
@@ -36,11 +39,20 @@ def api_routes() -> list[Route]:
             if event["Type"] != "Api":
                 continue
             props = event["Properties"]
-            api = apis.get(props.get("RestApiId", {}).get("Ref", ""), {})
-            required = api.get("Properties", {}).get("Auth", {}).get("ApiKeyRequired", False)
-            required = props.get("Auth", {}).get("ApiKeyRequired", required)
-            routes.append(Route(props["Method"].upper(), props["Path"], logical_id, bool(required)))
+            api_auth = apis.get(props.get("RestApiId", {}).get("Ref", ""), {}).get("Properties", {}).get("Auth", {})
+            routes.append(Route(props["Method"].upper(), props["Path"], logical_id, _scopes(api_auth, props)))
     return routes
+
+
+def _scopes(api_auth: dict[str, Any], props: dict[str, Any]) -> frozenset[str] | None:
+    """The scopes a route's Cognito authorizer asks for, as SAM reads them (the method's, else the
+    authorizer's); None where the route has no authorizer."""
+    auth = props.get("Auth", {})
+    name = auth.get("Authorizer", api_auth.get("DefaultAuthorizer"))
+    if name in (None, "NONE"):
+        return None
+    default = api_auth.get("Authorizers", {}).get(name, {}).get("AuthorizationScopes", [])
+    return frozenset(auth.get("AuthorizationScopes", default))
 
 
 def _path_pattern(path: str) -> re.Pattern[str]:
@@ -70,23 +82,62 @@ def proxy_event(
             "path": f"/{stage}{path}",
             "stage": stage,
             "requestId": str(uuid.uuid4()),
-            "identity": {"apiKey": headers.get("x-api-key"), "sourceIp": "127.0.0.1"},
+            "identity": {"sourceIp": "127.0.0.1"},
         },
         "body": text,
         "isBase64Encoded": False,
     }
 
 
+def _find(routes: list[tuple[Route, re.Pattern[str]]], method: str, path: str) -> tuple[Route, re.Match[str]] | None:
+    """The route (and its path match) a request goes to, as API Gateway picks it."""
+    matches = [(r, m) for r, pattern in routes if (m := pattern.fullmatch(path))]
+    return next(((r, m) for r, m in matches if r.method in {method, "ANY"}), None)
+
+
+def _own_route(
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    *,
+    authority: LocalAuthority,
+    control: Callable[[str, str], dict[str, Any] | None] | None,
+) -> tuple[int, str] | None:
+    """The local stack's own routes: the token endpoint and ``/__local/...``; None for an API route."""
+    if (method, path) == ("POST", "/oauth2/token"):
+        status, answer = authority.token_response(headers, body)
+        return status, json.dumps(answer)
+    if control is not None and path.startswith("/__local/"):
+        found = control(method, path)
+        return (200, json.dumps(found, default=str)) if found is not None else (404, '{"message":"Not Found"}')
+    return None
+
+
+def _authorize(
+    authority: LocalAuthority, route: Route, authorization: str | None
+) -> tuple[bool, dict[str, Any] | None]:
+    """Whether the route admits the request, and the ``requestContext.authorizer`` API Gateway would pass
+    (a Cognito authorizer's claims, as strings); None where the route has no authorizer."""
+    if route.scopes is None:
+        return True, None
+    claims = authority.claims(authorization, route.scopes)
+    if claims is None:
+        return False, None
+    return True, authorizer_context(claims)
+
+
 def make_server(
     host: str,
     port: int,
-    api_key: str,
+    authority: LocalAuthority,
     invoke: Callable[[str, dict[str, Any]], dict[str, Any]],
     control: Callable[[str, str], dict[str, Any] | None] | None = None,
 ) -> ThreadingHTTPServer:
     """An HTTP server dispatching template routes to ``invoke(function_logical_id, event)``.
 
-    ``/__local/...`` paths go to ``control(method, path)`` (the stack's own inspection routes).
+    ``/__local/...`` paths go to ``control(method, path)`` (the stack's own inspection routes);
+    ``POST /oauth2/token`` is the callers' token endpoint (Cognito's, in the cloud).
     """
     routes = [(r, _path_pattern(r.path)) for r in api_routes()]
     lock = threading.Lock()
@@ -103,27 +154,25 @@ def make_server(
 
         def _dispatch(self) -> None:
             url = urlsplit(self.path)
-            if control is not None and url.path.startswith("/__local/"):
-                answer = control(self.command, url.path)
-                self._send(
-                    200 if answer is not None else 404, json.dumps(answer or {"message": "Not Found"}, default=str)
-                )
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            own = _own_route(self.command, url.path, headers, body, authority=authority, control=control)
+            if own is not None:
+                self._send(*own)
                 return
-            matches = [(r, m) for r, pattern in routes if (m := pattern.fullmatch(url.path))]
-            found = next(((r, m) for r, m in matches if r.method in {self.command, "ANY"}), None)
-            if found is None:  # API Gateway answers an undeclared path or method so, before any key check
+            found = _find(routes, self.command, url.path)
+            if found is None:  # API Gateway answers an undeclared path or method so, before any token check
                 self._send(403, '{"message":"Missing Authentication Token"}')
                 return
             route, match = found
-            headers = {k: v for k, v in self.headers.items()}
-            lowered = {k.lower(): v for k, v in headers.items()}
-            if route.api_key_required and lowered.get("x-api-key") != api_key:
-                self._send(403, '{"message":"Forbidden"}')  # what API Gateway answers, before any function
+            authorized, claims = _authorize(authority, route, headers.get("authorization"))
+            if not authorized:
+                self._send(401, '{"message":"Unauthorized"}')  # what API Gateway answers, before any function
                 return
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            event = proxy_event(route, path=url.path, query=url.query, headers=lowered, body=body, stage="local")
+            event = proxy_event(route, path=url.path, query=url.query, headers=headers, body=body, stage="local")
             event["pathParameters"] = match.groupdict() or None
+            event["requestContext"]["authorizer"] = claims
             with lock:  # one invocation at a time, like one warm Lambda container
                 result = invoke(route.function, event)
             self._send(int(result.get("statusCode", 200)), result.get("body") or "", result.get("headers"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ class LocalResources:
     queue_urls: dict[str, str] = field(default_factory=dict)
     queue_arns: dict[str, str] = field(default_factory=dict)
     topic_arns: dict[str, str] = field(default_factory=dict)  # SNS topics (the toil notices, issue 6)
+    secret_arns: dict[str, str] = field(default_factory=dict)  # the keys the stack generates for itself
     extra_refs: dict[str, str] = field(default_factory=dict)  # what the local stack adds (state machines)
 
     def resolve(self, value: Any) -> Any:
@@ -62,7 +64,13 @@ class LocalResources:
     def _ref(self, name: str) -> Any:
         if name.endswith(".Alias") or name in resources_of_type("AWS::Serverless::Function"):
             return function_arn(name.removesuffix(".Alias"))
-        created = {**self.tables, **self.queue_urls, **self.topic_arns, **self.extra_refs}  # name, URL, ARN
+        created = {
+            **self.tables,
+            **self.queue_urls,
+            **self.topic_arns,
+            **self.secret_arns,
+            **self.extra_refs,
+        }  # name, URL, ARN
         if name in created:
             return created[name]
         param = load_template().get("Parameters", {}).get(name)
@@ -112,4 +120,10 @@ def create_all(dynamodb: Any, sqs: Any) -> LocalResources:
             )
     for logical_id in resources_of_type("AWS::SNS::Topic"):  # in the same emulated account as the callers
         res.topic_arns[logical_id] = boto3.client("sns").create_topic(Name=logical_id)["TopicArn"]
+    for logical_id, secret in resources_of_type("AWS::SecretsManager::Secret").items():
+        key = secret["Properties"]["GenerateSecretString"]["GenerateStringKey"]
+        value = json.dumps({key: secrets.token_urlsafe(36)})
+        res.secret_arns[logical_id] = boto3.client("secretsmanager").create_secret(Name=logical_id, SecretString=value)[
+            "ARN"
+        ]
     return res

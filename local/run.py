@@ -22,14 +22,12 @@ from local.stack import LocalStack
 from scripts.build_events import BODIES, route_of
 
 DEFAULT_PORT = 3000
-DEFAULT_API_KEY = "local-dev-key"
 
 
-def post(base_url: str, api_key: str, path: str, body: bytes) -> dict[str, Any]:
-    """POST a JSON body to the local API, as Genesys would."""
-    request = Request(  # noqa: S310 - our own server on 127.0.0.1
-        base_url + path, data=body, headers={"Content-Type": "application/json", "x-api-key": api_key}, method="POST"
-    )
+def post(base_url: str, authorization: str, path: str, body: bytes) -> dict[str, Any]:
+    """POST a JSON body to the local API, as Genesys (or a source system) would, with its token."""
+    headers = {"Content-Type": "application/json", "Authorization": authorization}
+    request = Request(base_url + path, data=body, headers=headers, method="POST")  # noqa: S310 - 127.0.0.1
     with urlopen(request, timeout=30) as resp:  # noqa: S310
         answer: dict[str, Any] = json.loads(resp.read())
         return answer
@@ -38,8 +36,9 @@ def post(base_url: str, api_key: str, path: str, body: bytes) -> dict[str, Any]:
 def replay_samples(stack: LocalStack, base_url: str, timeout_s: float = 60) -> dict[str, Any]:
     """Post every sample body three times, concurrently; wait for the CRM; count what happened."""
     posts = [(route_of(p.stem)[0], p.read_bytes()) for p in sorted(BODIES.glob("*.json"))] * 3
+    genesys = stack.bearer("genesys")
     with ThreadPoolExecutor(max_workers=6) as pool:
-        answers = list(pool.map(lambda item: post(base_url, stack.api_key, *item), posts))
+        answers = list(pool.map(lambda item: post(base_url, genesys, *item), posts))
     outcomes: dict[str, int] = {}
     for answer in answers:
         outcomes[answer["outcome"]] = outcomes.get(answer["outcome"], 0) + 1
@@ -64,11 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("CXBRIDGE_LOCAL_PORT", DEFAULT_PORT)))
-    parser.add_argument("--api-key", default=os.environ.get("CXBRIDGE_LOCAL_API_KEY", DEFAULT_API_KEY))
     parser.add_argument("--replay", action="store_true", help="post the samples 3x, print a summary, exit")
     args = parser.parse_args(argv)
 
-    stack = LocalStack(host=args.host, port=args.port, api_key=args.api_key).start()
+    stack = LocalStack(host=args.host, port=args.port).start()
     base = f"http://{args.host}:{stack.port}"
     print("cxbridge local stack")
     for line in stack.endpoints():

@@ -28,6 +28,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+from local.auth import LocalAuthority, client_secret
 from local.http_front import api_routes, make_server
 from local.lambda_context import LocalContext
 from local.moto_atomic import make_dynamodb_requests_atomic
@@ -101,7 +102,7 @@ class LocalStack:
 
     host: str = "127.0.0.1"
     port: int = 3000
-    api_key: str = "local-dev-key"
+    authority: LocalAuthority = field(default_factory=LocalAuthority)
     seed: int = 0
     poll_interval_s: float = 0.2
     sqs_batch_size: int | None = None  # overrides the template's BatchSize (the fault run wants many requests)
@@ -210,7 +211,9 @@ class LocalStack:
     # ---- event sources ------------------------------------------------------------------------------
 
     def _start_http(self) -> None:
-        self._server: ThreadingHTTPServer = make_server(self.host, self.port, self.api_key, self.invoke, self._control)
+        self._server: ThreadingHTTPServer = make_server(
+            self.host, self.port, self.authority, self.invoke, self._control
+        )
         self.port = self._server.server_address[1]
         os.environ["BOT_CALLBACK_URL"] = f"http://{self.host}:{self.port}/bots/callback"
         self._spawn(self._server.serve_forever)
@@ -303,13 +306,18 @@ class LocalStack:
         }
         return {"tables": tables, "queues": queues, "crm": self.crm.state()["requests"]}
 
+    def bearer(self, client_id: str) -> str:
+        """An ``Authorization`` header value for a local caller (what its token request would answer)."""
+        return f"Bearer {self.authority.issue(client_id)}"
+
     def dead_letters(self, queue: str) -> list[dict[str, Any]]:
         """The messages of a dead-letter queue with their reasons, read without consuming them."""
         return peek_all(boto3.client("sqs"), self.resources.queue_urls[queue])
 
     def endpoints(self) -> list[str]:
         base = f"http://{self.host}:{self.port}"
-        lines = [f"API            {base}   (header x-api-key: {self.api_key})"]
+        lines = [f"API            {base}   (header Authorization: Bearer <token from POST {base}/oauth2/token>)"]
+        lines += [f"  caller {c:12} secret {client_secret(c)}" for c in sorted(self.authority.clients)]
         lines += [f"  {r.method:6} {base}{r.path}" for r in sorted(api_routes(), key=lambda r: r.path)]
         lines += [f"  GET    {base}/__local/state"]
         lines += [f"  POST   {base}/__local/schedules/{s.function}   ({s.expression})" for s in self.schedules]

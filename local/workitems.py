@@ -23,6 +23,7 @@ from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+from local.auth import sample_authorizer
 from local.lambda_context import LocalContext
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from local.sandboxes.genesys import GenesysSandbox
@@ -39,6 +40,7 @@ REGION = "us-east-1"
 TABLE = "Workitems"
 STEP_FUNCTION = "WorkitemSlaStepFunction"
 SECRET_NAME = "cxbridge/genesys"  # noqa: S105 - the name of the sandbox's secret, not a secret
+ID_SECRET_NAME = "cxbridge/workitem-ids"  # noqa: S105 - a name
 WORKTYPES_PARAMETER = "/cxbridge/workitems/worktypes"
 
 
@@ -173,9 +175,11 @@ class WorkitemStack:
         self.dlq_url = self.sqs.create_queue(QueueName="workitem-callback-dlq")["QueueUrl"]
         self.queue_url = self.sqs.create_queue(QueueName="workitem-callback")["QueueUrl"]
         self.topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="supervisors")["TopicArn"]
-        boto3.client("secretsmanager", region_name=REGION).create_secret(
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        secrets.create_secret(
             Name=SECRET_NAME, SecretString=json.dumps({"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_SECRET})
         )
+        secrets.create_secret(Name=ID_SECRET_NAME, SecretString=json.dumps({"current": "local-workitem-id-key-" * 2}))
         boto3.client("ssm", region_name=REGION).put_parameter(
             Name=WORKTYPES_PARAMETER, Value=json.dumps(self.worktypes), Type="String"
         )
@@ -189,6 +193,7 @@ class WorkitemStack:
                 "WORKITEM_WORKTYPES_PARAMETER": WORKTYPES_PARAMETER,
                 "WORKITEM_CALLBACK_ALLOWED_HOSTS": self.callback_hosts,
                 "GENESYS_SECRET_NAME": SECRET_NAME,
+                "WORKITEM_ID_SECRET_NAME": ID_SECRET_NAME,
                 "GENESYS_BASE_URL": self.genesys.url,
                 "SECRETS_MAX_AGE_S": "0",
             }
@@ -221,15 +226,17 @@ class WorkitemStack:
 
     # ---- driving it ---------------------------------------------------------------------------------
 
-    def api(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> tuple[int, Any]:
-        """One request to the workitems API function; the status and the JSON answer."""
-        event = rest_event(method, path, body, query)
+    def api(
+        self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None, caller: str = "source-crm"
+    ) -> tuple[int, Any]:
+        """One request of ``caller`` to the workitems API function; the status and the JSON answer."""
+        event = rest_event(method, path, body, query, caller)
         result = handler("WorkitemsApiFunction")(event, LocalContext(function_name="WorkitemsApiFunction"))
         return int(result["statusCode"]), json.loads(result["body"]) if result.get("body") else None
 
     def post_event(self, event_body: dict[str, Any]) -> tuple[int, Any]:
         """A Genesys workitem event to ``POST /genesys/workitems``."""
-        event = rest_event("POST", "/genesys/workitems", event_body, None)
+        event = rest_event("POST", "/genesys/workitems", event_body, None, "genesys")
         result = handler("WorkitemEventsFunction")(event, LocalContext(function_name="WorkitemEventsFunction"))
         return int(result["statusCode"]), json.loads(result["body"])
 
@@ -280,10 +287,12 @@ class WorkitemStack:
         return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
 
 
-def rest_event(method: str, path: str, body: Any, query: dict[str, str] | None) -> dict[str, Any]:
-    """The REST API (v1) proxy event API Gateway sends for one request."""
+def rest_event(
+    method: str, path: str, body: Any, query: dict[str, str] | None, client_id: str = "source-crm"
+) -> dict[str, Any]:
+    """The REST API (v1) proxy event API Gateway sends for one request of an authorized caller."""
     text = None if body is None else (body if isinstance(body, str) else json.dumps(body))
-    headers = {"Content-Type": "application/json", "x-api-key": "local-dev-key"}
+    headers = {"Content-Type": "application/json"}
     return {
         "resource": path,
         "path": path,
@@ -300,7 +309,8 @@ def rest_event(method: str, path: str, body: Any, query: dict[str, str] | None) 
             "path": f"/local{path}",
             "stage": "local",
             "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "identity": {"apiKey": "local-dev-key", "sourceIp": "127.0.0.1"},
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": sample_authorizer(client_id),
         },
         "body": text,
         "isBase64Encoded": False,

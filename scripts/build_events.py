@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cxbridge.calls.event import CallEvent, EventKind
+from local.auth import sample_authorizer
 
 ROOT = Path(__file__).resolve().parent.parent
 BODIES = ROOT / "events" / "genesys"
@@ -37,14 +38,14 @@ def route_of(stem: str) -> tuple[str, str]:
     raise ValueError(f"no route for {stem}")
 
 
-def api_gateway_event(path: str, body: dict[str, object], api_key: str = "local-sample-key") -> dict[str, object]:
-    """A REST API (v1) proxy event as API Gateway sends it to the function."""
+def api_gateway_event(path: str, body: dict[str, object], client_id: str = "genesys") -> dict[str, object]:
+    """A REST API (v1) proxy event as API Gateway sends it to the function, from an authorized caller."""
     return {
         "resource": path,
         "path": path,
         "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json", "x-api-key": api_key, "User-Agent": "Genesys-DataAction"},
-        "multiValueHeaders": {"Content-Type": ["application/json"], "x-api-key": [api_key]},
+        "headers": {"Content-Type": "application/json", "User-Agent": "Genesys-DataAction"},
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
         "pathParameters": None,
@@ -55,7 +56,8 @@ def api_gateway_event(path: str, body: dict[str, object], api_key: str = "local-
             "path": f"/dev{path}",
             "stage": "dev",
             "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "identity": {"apiKey": api_key, "sourceIp": "192.0.2.10"},
+            "identity": {"sourceIp": "192.0.2.10"},
+            "authorizer": sample_authorizer(client_id),
         },
         "body": json.dumps(body),
         "isBase64Encoded": False,
@@ -160,7 +162,6 @@ def other_events() -> dict[str, object]:
     """Events of the functions that are not fed by Genesys conversation bodies."""
     acw = json.loads((BODIES / "acw-a.json").read_text())
     workitem: dict[str, object] = {
-        "sourceSystem": "crm",
         "sourceId": "case-0001",
         "worktype": "address-change",
         "name": "Address change for customer 0001",
@@ -189,7 +190,7 @@ def other_events() -> dict[str, object]:
             "detail": {},
         },
         "toil_report_api.apigw": get_report,
-        "workitems_api.create.apigw": api_gateway_event("/workitems", workitem),
+        "workitems_api.create.apigw": api_gateway_event("/workitems", workitem, "source-crm"),
         "workitem_sla_step.sfn": {"workitemId": "0b9f3c2a-6d1e-4f5a-8b7c-9d0e1f2a3b4c", "generation": 1, "step": 0},
         "workitem_events.apigw": api_gateway_event("/genesys/workitems", WORKITEM_EVENT),
         "workitem_callback.sqs": sqs_event(
@@ -198,7 +199,7 @@ def other_events() -> dict[str, object]:
                 {
                     "workitemId": "0b9f3c2a-6d1e-4f5a-8b7c-9d0e1f2a3b4c",
                     "key": "0b9f3c2a-6d1e-4f5a-8b7c-9d0e1f2a3b4c#Closed",
-                    "payload": {"sourceSystem": "crm", "sourceId": "case-0001", "status": "Closed"},
+                    "payload": {"owner": "source-crm", "sourceId": "case-0001", "status": "Closed"},
                 }
             ],
         ),

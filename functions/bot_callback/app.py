@@ -10,7 +10,7 @@ from cxbridge.calls.settings import ingest_settings
 from cxbridge.core import apigw
 from cxbridge.core.errors import InvalidRequest, RequestRejected, TransientFailure, VersionConflict
 from cxbridge.core.observability import logger, metrics, tracer
-from cxbridge.crm import wiring
+from cxbridge.crm import callback_token, wiring
 from cxbridge.crm.bot_callback import UnknownDeployment
 
 
@@ -27,13 +27,16 @@ class BotRunResult(BaseModel):
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    token = apigw.header(event, callback_token.HEADER)
+    if not token:  # what API Gateway would answer for a missing credential
+        return apigw.response(401, {"error": "unauthorized", "message": f"{callback_token.HEADER} is required"})
     try:
         body = apigw.json_body(event, ingest_settings().max_body_bytes)
         try:
             result = BotRunResult.model_validate(body)
         except ValidationError as exc:
             raise InvalidRequest("invalid bot callback", apigw.field_errors(exc)) from None
-        done = wiring.bot_callback_service().settle(result.deploymentId, result.status)
+        done = wiring.bot_callback_service().settle(result.deploymentId, result.status, token)
     except RequestRejected as exc:
         return apigw.rejection(exc)
     except UnknownDeployment:

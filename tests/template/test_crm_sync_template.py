@@ -42,14 +42,15 @@ def test_secrets_are_named_not_stored_and_readable_only_by_name(cfn: dict[str, A
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     (secrets,) = [s for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]
     for arn in secrets["Resource"]:
-        assert arn["Fn::Sub"].endswith(("${CrmSecretName}-*", "${GenesysSecretName}-*"))
+        assert arn["Fn::Sub"].endswith(("${CrmSecretName}-??????", "${GenesysSecretName}-??????"))
     env = cfn["Resources"]["CrmSyncWorkerFunction"]["Properties"]["Environment"]["Variables"]
     assert env["CRM_SECRET_NAME"] == {"Ref": "CrmSecretName"}
 
 
-def test_bot_callback_is_an_authenticated_route(cfn: dict[str, Any]) -> None:
+def test_bot_callback_has_no_caller_token_but_its_own(cfn: dict[str, Any]) -> None:
+    """The Control Room cannot fetch an OAuth token: the route checks the per-deployment token itself."""
     (api,) = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi"]
-    assert api["Properties"]["Body"]["paths"]["/bots/callback"]["post"]["security"] == [{"api_key": []}]
+    assert api["Properties"]["Body"]["paths"]["/bots/callback"]["post"]["security"] == [{"NONE": []}]
 
 
 def test_worker_state_table_is_encrypted_with_ttl(sam: dict[str, Any]) -> None:

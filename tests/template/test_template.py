@@ -31,19 +31,36 @@ def test_each_event_type_has_its_own_function_behind_a_post_route(sam: dict[str,
     for path, name in INGEST_ROUTES.items():
         events = functions(sam)[name]["Properties"]["Events"]
         api = [e["Properties"] for e in events.values() if e["Type"] == "Api"]
-        assert api == [{"RestApiId": {"Ref": "IngestApi"}, "Path": path, "Method": "post"}]
+        assert api == [
+            {
+                "RestApiId": {"Ref": "IngestApi"},
+                "Path": path,
+                "Method": "post",
+                "Auth": {"Authorizer": "CallerToken", "AuthorizationScopes": ["cxbridge/events.write"]},
+            }
+        ]
 
 
-def test_every_route_requires_an_api_key_before_any_function_runs(cfn: dict[str, Any]) -> None:
+def test_every_route_but_the_bot_callback_needs_a_token_with_a_scope_before_any_function_runs(
+    cfn: dict[str, Any],
+) -> None:
     (api,) = resources(cfn, "AWS::ApiGateway::RestApi").values()
-    paths = api["Properties"]["Body"]["paths"]
+    body = api["Properties"]["Body"]
+    paths = body["paths"]
     assert set(paths) >= set(INGEST_ROUTES)
-    for path in paths.values():
+    for route, path in paths.items():
         for method in path.values():
-            assert method["security"] == [{"api_key": []}]
-    assert resources(cfn, "AWS::ApiGateway::UsagePlan")
-    assert resources(cfn, "AWS::ApiGateway::ApiKey")
-    assert resources(cfn, "AWS::ApiGateway::UsagePlanKey")
+            (requirement,) = method["security"]
+            if route == "/bots/callback":  # its own per-deployment token, checked by the function
+                assert requirement == {"NONE": []}
+                continue
+            (scopes,) = requirement.values()
+            assert set(requirement) == {"CallerToken"}
+            assert scopes and all(s.startswith("cxbridge/") for s in scopes)
+    authorizer = body["securityDefinitions"]["CallerToken"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "cognito_user_pools"
+    assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["CallerPool", "Arn"]}]
+    assert not resources(cfn, "AWS::ApiGateway::ApiKey")  # no shared key stands in for a caller
 
 
 @pytest.mark.parametrize("name", sorted(["CrmJobOutboxFunction", *INGEST_ROUTES.values()]))

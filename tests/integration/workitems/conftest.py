@@ -64,7 +64,6 @@ def receiver() -> Iterator[CallbackReceiver]:
 
 def capture_body(receiver: CallbackReceiver | None = None, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "sourceSystem": "crm",
         "sourceId": "CASE-0042",
         "worktype": "quick",
         "name": "Review claim CASE-0042",

@@ -9,6 +9,7 @@ import pytest
 
 from cxbridge.core.oauth import TokenCache
 from cxbridge.core.upstream import WriteStatus
+from cxbridge.crm import callback_token
 from cxbridge.crm.automation_anywhere import AutomationAnywhereMapping, AutomationAnywhereSink
 from cxbridge.crm.oauth import AutomationAnywhereTokenSource
 from local.sandboxes.base import SANDBOX_SECRET
@@ -24,7 +25,7 @@ MAPPING = AutomationAnywhereMapping(
     bot_input={"sConversationId": "conversation_id", "sDisposition": "disposition", "nHandleSeconds": "handle_s"},
 )
 CALLBACK_URL = "http://127.0.0.1:9/aa/callback"
-CALLBACK_HEADERS = {"X-Callback-Secret": "shared-secret"}
+CALLBACK_KEY = b"callback-key-" * 3
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def make_sink(
         tokens,
         ledger,
         callback_url=CALLBACK_URL,
-        callback_headers=CALLBACK_HEADERS,
+        callback_key=CALLBACK_KEY,
         timeout_s=timeout_s,
         clock=clock,
     )
@@ -68,7 +69,9 @@ def test_deploy_sends_typed_inputs_and_records_the_deployment(
         "sConversationId": {"type": "STRING", "string": "conv-0001"},
         "nHandleSeconds": {"type": "NUMBER", "number": 386},
     }
-    assert deployment["callbackInfo"] == {"url": CALLBACK_URL, "headers": CALLBACK_HEADERS}
+    # the run carries its own token, for its call only: no key of our API goes to the Control Room
+    token = callback_token.sign(CALLBACK_KEY, deployment["botInput"]["sConversationId"]["string"])
+    assert deployment["callbackInfo"] == {"url": CALLBACK_URL, "headers": {callback_token.HEADER: token}}
     entry = ledger.get("conv-0001")
     assert entry is not None
     assert entry.deployment_id == deployment["deploymentId"]

@@ -67,6 +67,10 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
+OWNER = "source-crm"  # the calling client, as its token names it
+ID_KEY = b"k" * 32
+
+
 @dataclass
 class World:
     clock: Clock
@@ -86,6 +90,7 @@ class World:
             self.scheduler,
             closer,
             worktypes,
+            id_key=ID_KEY,
             callback_hosts=frozenset({"crm.example.com"}),
             claim_lease_s=60,
             clock=self.clock,
@@ -108,7 +113,6 @@ def world() -> World:
 
 def capture(**changes: Any) -> CaptureRequest:
     body: dict[str, Any] = {
-        "sourceSystem": "crm",
         "sourceId": "CASE-0042",
         "worktype": "claim",
         "name": "Review claim CASE-0042",

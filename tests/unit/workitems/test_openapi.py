@@ -20,7 +20,7 @@ def test_the_committed_openapi_document_is_current() -> None:
     assert DOCUMENT.read_text() == generate(), "docs/openapi.json is stale: run `make openapi`"
 
 
-def test_the_document_describes_every_route_with_our_errors_and_the_api_key() -> None:
+def test_the_document_describes_every_route_with_our_errors_and_its_scope() -> None:
     document = json.loads(generate())
 
     ingest = {r.path for r in api_routes() if r.function in INGEST_FUNCTIONS and r.method == "POST"}
@@ -28,9 +28,15 @@ def test_the_document_describes_every_route_with_our_errors_and_the_api_key() ->
     assert set(document["paths"]) == {"/workitems", "/workitems/{workitemId}"} | ingest
     assert set(document["paths"]["/workitems"]) == {"get", "post"}
     assert set(document["paths"]["/workitems/{workitemId}"]) == {"get", "patch"}
-    assert document["security"] == [{"api_key": []}]
-    for path in document["paths"].values():
-        for operation in path.values():
+    flow = document["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/oauth2/token"
+    declared = {(r.path, r.method.lower()): r.scopes for r in api_routes()}
+    for route, path in document["paths"].items():
+        for method, operation in path.items():
+            # the document asks for the scope the template's authorizer checks on that method
+            (requirement,) = operation["security"]
+            assert set(requirement["oauth2"]) <= (declared[(route, method)] or set())
+            assert "401" in operation["responses"]
             assert "422" not in operation["responses"]
             assert operation["responses"]["400"]["content"]["application/json"]["schema"] == {
                 "$ref": "#/components/schemas/ErrorBody"
@@ -50,6 +56,6 @@ def test_ingestion_routes_take_the_handlers_models_bare_or_in_their_eventbridge_
     topic = envelope["properties"]["detail"]["properties"]["topicName"]["pattern"]
     assert re.fullmatch(topic, "v2.detail.events.conversation.0f1e2d3c.acw")
     assert not re.fullmatch(topic, "v2.detail.events.conversation.0f1e2d3c.user.end")
-    assert set(acw["responses"]) == {"202", "400", "413", "415", "503"}
+    assert set(acw["responses"]) == {"202", "400", "401", "413", "415", "503"}
     completed = paths["/genesys/conversations/call-completed"]["post"]["requestBody"]["content"]["application/json"]
     assert completed["schema"] == {"$ref": "#/components/schemas/CallCompletedEvent"}  # no envelope for the webhook

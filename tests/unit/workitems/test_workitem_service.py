@@ -25,12 +25,12 @@ from cxbridge.workitems.workitem import (
     outcome_key,
     workitem_id,
 )
-from tests.unit.workitems.conftest import START, capture
+from tests.unit.workitems.conftest import ID_KEY, OWNER, START, capture
 
 if TYPE_CHECKING:
     from tests.unit.workitems.conftest import World
 
-ID = workitem_id("crm", "CASE-0042")
+ID = workitem_id(OWNER, "CASE-0042", ID_KEY)
 
 
 def event(world: World, **changes: object) -> WorkitemEvent:
@@ -52,7 +52,7 @@ def event(world: World, **changes: object) -> WorkitemEvent:
 
 
 def test_a_capture_creates_one_workitem_and_starts_its_escalation(world: World) -> None:
-    record, created = world.service.capture(capture())
+    record, created = world.service.capture(OWNER, capture())
 
     assert created is True
     assert (record.phase, record.status_category, record.priority) == (Phase.CREATED, StatusCategory.OPEN, 10)
@@ -70,8 +70,8 @@ def test_a_capture_creates_one_workitem_and_starts_its_escalation(world: World) 
 
 
 def test_a_repeated_capture_answers_the_same_workitem_without_calling_genesys(world: World) -> None:
-    first, _ = world.service.capture(capture())
-    again, created = world.service.capture(capture(name="Changed name on retry"))
+    first, _ = world.service.capture(OWNER, capture())
+    again, created = world.service.capture(OWNER, capture(name="Changed name on retry"))
 
     assert created is False
     assert again.genesys_id == first.genesys_id
@@ -93,7 +93,7 @@ def test_a_repeated_capture_answers_the_same_workitem_without_calling_genesys(wo
 )
 def test_bad_input_is_rejected_with_the_field_named(world: World, changes: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidRequest) as caught:
-        world.service.capture(capture(**changes))
+        world.service.capture(OWNER, capture(**changes))
 
     assert field in [e.field for e in caught.value.errors]
     assert world.tasks.calls == []
@@ -104,11 +104,11 @@ def test_a_throttled_create_releases_the_claim_and_the_retry_creates(world: Worl
     world.tasks.failures.append(("create", TaskApiThrottled("too.many.requests.retry.after", 42), False))
 
     with pytest.raises(RetryLater) as caught:
-        world.service.capture(capture())
+        world.service.capture(OWNER, capture())
     assert caught.value.retry_after_s == 42
     assert world.store.rows == {}
 
-    record, created = world.service.capture(capture())
+    record, created = world.service.capture(OWNER, capture())
     assert created and record.phase is Phase.CREATED
     assert len(world.tasks.workitems) == 1
 
@@ -117,10 +117,10 @@ def test_a_create_that_timed_out_after_genesys_acted_is_adopted_not_sent_again(w
     world.tasks.failures.append(("create", TaskApiUnavailable("timeout", maybe_applied=True), True))
 
     with pytest.raises(RetryLater):
-        world.service.capture(capture())
+        world.service.capture(OWNER, capture())
     assert world.store.rows[ID].phase is Phase.CREATING
 
-    record, created = world.service.capture(capture())
+    record, created = world.service.capture(OWNER, capture())
 
     assert created and record.phase is Phase.CREATED
     assert world.creates() == 1
@@ -131,15 +131,15 @@ def test_a_create_that_timed_out_after_genesys_acted_is_adopted_not_sent_again(w
 def test_a_lost_create_is_sent_again_only_after_the_claim_lease(world: World) -> None:
     world.tasks.failures.append(("create", TaskApiUnavailable("timeout", maybe_applied=True), False))
     with pytest.raises(RetryLater):
-        world.service.capture(capture())
+        world.service.capture(OWNER, capture())
 
     world.clock.advance(10)
     with pytest.raises(CaptureInProgress) as caught:
-        world.service.capture(capture())
+        world.service.capture(OWNER, capture())
     assert caught.value.retry_after_s == 50
 
     world.clock.advance(60)
-    record, _ = world.service.capture(capture())
+    record, _ = world.service.capture(OWNER, capture())
     assert record.phase is Phase.CREATED
     assert world.creates() == 2
     assert len(world.tasks.workitems) == 1
@@ -148,21 +148,21 @@ def test_a_lost_create_is_sent_again_only_after_the_claim_lease(world: World) ->
 def test_genesys_refusing_the_data_is_a_400_and_our_configuration_a_502(world: World) -> None:
     world.tasks.failures.append(("create", TaskApiRejected("bad.request", 400), False))
     with pytest.raises(RejectedByGenesys) as bad_data:
-        world.service.capture(capture())
+        world.service.capture(OWNER, capture())
     world.tasks.failures.append(("create", TaskApiRejected("missing.permissions", 403), False))
     with pytest.raises(RejectedByGenesys) as bad_config:
-        world.service.capture(capture())
+        world.service.capture(OWNER, capture())
 
     assert (bad_data.value.status, bad_config.value.status) == (400, 502)
     assert world.store.rows == {}
 
 
 def test_a_start_that_failed_is_made_good_by_the_retry(world: World) -> None:
-    world.service.capture(capture())
+    world.service.capture(OWNER, capture())
     world.store.rows[ID] = replace(world.store.rows[ID], execution_arn=None)
     world.scheduler.started.clear()
 
-    record, created = world.service.capture(capture())
+    record, created = world.service.capture(OWNER, capture())
 
     assert not created
     assert record.execution_arn is not None
@@ -173,27 +173,29 @@ def test_a_start_that_failed_is_made_good_by_the_retry(world: World) -> None:
 
 
 def test_pause_stops_the_escalation_and_resume_continues_with_the_next_step(world: World) -> None:
-    world.service.capture(capture())
+    world.service.capture(OWNER, capture())
     world.clock.advance(31 * 60)
     world.escalation.run_step(ID, 0, 0)
 
-    paused = world.service.change(ID, StatusChangeRequest(action="pause"))
+    paused = world.service.change(OWNER, ID, StatusChangeRequest(action="pause"))
     assert (paused.paused, paused.status_id, paused.generation, paused.execution_arn) == (True, "st-wait", 1, None)
     assert world.scheduler.stopped == [f"arn:aws:states:us-east-1:123456789012:execution:workitem-sla:{ID}-0"]
-    assert world.service.change(ID, StatusChangeRequest(action="pause")) == paused  # repeat: nothing
+    assert world.service.change(OWNER, ID, StatusChangeRequest(action="pause")) == paused  # repeat: nothing
 
-    resumed = world.service.change(ID, StatusChangeRequest(action="resume"))
+    resumed = world.service.change(OWNER, ID, StatusChangeRequest(action="resume"))
     assert (resumed.paused, resumed.status_id, resumed.generation) == (False, "st-open", 2)
     state = world.scheduler.started[f"{ID}-2"]
     assert (state.step, state.next_at) == (1, START + timedelta(minutes=45))
 
 
 def test_an_sla_update_reschedules_and_a_priority_update_moves_the_base(world: World) -> None:
-    world.service.capture(capture())
+    world.service.capture(OWNER, capture())
 
     new_due = START + timedelta(hours=4)
     updated = world.service.change(
-        ID, UpdateRequest.model_validate({"action": "update", "sla": {"dueAt": new_due.isoformat()}, "priority": 90})
+        OWNER,
+        ID,
+        UpdateRequest.model_validate({"action": "update", "sla": {"dueAt": new_due.isoformat()}, "priority": 90}),
     )
 
     assert (updated.date_due, updated.base_priority, updated.priority, updated.generation) == (new_due, 90, 90, 1)
@@ -201,9 +203,9 @@ def test_an_sla_update_reschedules_and_a_priority_update_moves_the_base(world: W
 
 
 def test_complete_closes_settles_once_and_refuses_later_changes(world: World) -> None:
-    world.service.capture(capture())
+    world.service.capture(OWNER, capture())
 
-    done = world.service.change(ID, StatusChangeRequest(action="complete"))
+    done = world.service.change(OWNER, ID, StatusChangeRequest(action="complete"))
 
     assert done.closed and done.status_id == "st-done"
     assert len(world.scheduler.stopped) == 1
@@ -211,17 +213,17 @@ def test_complete_closes_settles_once_and_refuses_later_changes(world: World) ->
     assert job.key == f"{ID}:st-done"
     assert job.payload["status"] == "Closed"
     with pytest.raises(WorkitemClosed):
-        world.service.change(ID, StatusChangeRequest(action="cancel"))
+        world.service.change(OWNER, ID, StatusChangeRequest(action="cancel"))
     world.events.apply(event(world))  # the event of the same close: nothing new to queue
     assert len(world.callbacks.jobs) == 1
 
 
 def test_the_task_list_needs_a_queue_or_a_status(world: World) -> None:
-    world.service.capture(capture())
+    world.service.capture(OWNER, capture())
 
     with pytest.raises(InvalidRequest) as caught:
-        world.service.page(WorkitemQuery())
-    rows, _ = world.service.page(WorkitemQuery(queue_id="queue-claims"))
+        world.service.page(WorkitemQuery(OWNER))
+    rows, _ = world.service.page(WorkitemQuery(OWNER, queue_id="queue-claims"))
 
     assert {e.field for e in caught.value.errors} == {"queue", "status"}
     assert [r.workitem_id for r in rows] == [ID]
@@ -231,7 +233,7 @@ def test_the_task_list_needs_a_queue_or_a_status(world: World) -> None:
 
 
 def test_an_older_event_never_overwrites_a_newer_one(world: World) -> None:
-    world.service.capture(capture())
+    world.service.capture(OWNER, capture())
     newer = event(world, assigneeId="agent-7", statusCategory="InProgress", dateModified="2026-11-23T09:10:00Z")
     older = event(world, assigneeId="agent-1", statusCategory="Open", dateModified="2026-11-23T09:05:00Z")
 
@@ -243,7 +245,7 @@ def test_an_older_event_never_overwrites_a_newer_one(world: World) -> None:
 
 
 def test_a_closed_event_stops_the_escalation_and_queues_the_outcome_once(world: World) -> None:
-    world.service.capture(capture())
+    world.service.capture(OWNER, capture())
     closed = event(world, statusCategory="Closed", statusId="st-done", dateModified="2026-11-23T09:20:00Z")
 
     world.events.apply(closed)
@@ -265,7 +267,7 @@ def test_an_event_of_a_workitem_that_is_not_ours_is_ignored(world: World) -> Non
 
 
 def test_each_step_reprioritises_moves_and_notifies_as_configured(world: World) -> None:
-    world.service.capture(capture())
+    world.service.capture(OWNER, capture())
 
     world.clock.advance(30 * 60)
     after_warn = world.escalation.run_step(ID, 0, 0)
@@ -289,7 +291,7 @@ def test_each_step_reprioritises_moves_and_notifies_as_configured(world: World) 
 
 
 def test_a_retried_step_changes_nothing(world: World) -> None:
-    world.service.capture(capture())
+    world.service.capture(OWNER, capture())
     first = world.escalation.run_step(ID, 0, 0)
     calls = len(world.tasks.calls)
 
@@ -300,16 +302,16 @@ def test_a_retried_step_changes_nothing(world: World) -> None:
 
 
 def test_a_step_of_an_old_generation_or_a_closed_workitem_ends_the_execution(world: World) -> None:
-    world.service.capture(capture())
-    world.service.change(ID, StatusChangeRequest(action="pause"))
-    world.service.change(ID, StatusChangeRequest(action="resume"))
+    world.service.capture(OWNER, capture())
+    world.service.change(OWNER, ID, StatusChangeRequest(action="pause"))
+    world.service.change(OWNER, ID, StatusChangeRequest(action="resume"))
 
     assert world.escalation.run_step(ID, 0, 0).done
     assert not world.escalation.run_step(ID, 2, 0).done
 
 
 def test_a_workitem_closed_in_genesys_without_an_event_is_settled_by_the_step(world: World) -> None:
-    world.service.capture(capture())
+    world.service.capture(OWNER, capture())
     genesys_id = str(world.store.rows[ID].genesys_id)
     world.tasks.workitems[genesys_id] = WorkitemSnapshot(genesys_id, StatusCategory.CLOSED, status_id="st-done")
 
@@ -322,7 +324,7 @@ def test_a_workitem_closed_in_genesys_without_an_event_is_settled_by_the_step(wo
 
 
 def test_a_step_genesys_refuses_is_skipped_and_the_ladder_goes_on(world: World) -> None:
-    world.service.capture(capture())
+    world.service.capture(OWNER, capture())
     world.tasks.failures.append(("update", TaskApiRejected("bad.request", 400), False))
 
     state = world.escalation.run_step(ID, 0, 0)

@@ -13,6 +13,8 @@ from typing import Any
 from cxbridge.calls.event import EventKind
 from cxbridge.calls.events import ROUTES, TOPIC_PREFIX
 from cxbridge.calls.record import MergeOutcome
+from cxbridge.core.identity import EVENTS_WRITE
+from cxbridge.core.rest import OAUTH_SCHEME
 
 REF = "#/components/schemas/{model}"
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
@@ -27,6 +29,7 @@ ACCEPTED = {
     },
 }
 ERRORS = {
+    "401": "No valid access token with the events.write scope (API Gateway answers before any function runs).",
     "400": "A field is missing or invalid (each named in `errors`), or the envelope's topic is not this route's.",
     "413": "The body is over `MaxBodyBytes`.",
     "415": "The body is not JSON.",
@@ -80,6 +83,7 @@ def _operation(kind: EventKind, schemas: dict[str, Any]) -> dict[str, Any]:
         "summary": f"A Genesys `{kind.value}` event: a bare eventBody"
         + (" or its EventBridge envelope" if ROUTES[kind].topic_suffixes else ""),
         "tags": ["ingestion"],
+        "security": [{OAUTH_SCHEME: [EVENTS_WRITE]}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
         "responses": responses,
     }

@@ -22,7 +22,7 @@ def is_api_gateway_event(event: dict[str, Any]) -> bool:
     return "requestContext" in event and "httpMethod" in event
 
 
-def _header(event: dict[str, Any], name: str) -> str | None:
+def header(event: dict[str, Any], name: str) -> str | None:
     headers = event.get("headers") or {}
     wanted = name.lower()
     return next((v for k, v in headers.items() if k.lower() == wanted), None)
@@ -30,7 +30,7 @@ def _header(event: dict[str, Any], name: str) -> str | None:
 
 def require_json(event: dict[str, Any]) -> None:
     """415 (``UnsupportedMediaType``) unless the request says its body is JSON."""
-    content_type = _header(event, "content-type")
+    content_type = header(event, "content-type")
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         raise UnsupportedMediaType(content_type[:100] if content_type else None)

@@ -18,12 +18,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+from aws_lambda_powertools.event_handler.openapi.models import OAuth2, OAuthFlowClientCredentials, OAuthFlows
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict
 
 from cxbridge.core import apigw
 from cxbridge.core.errors import RequestRejected, TransientFailure, UnsupportedMediaType
+from cxbridge.core.identity import SCOPES
 from cxbridge.core.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -47,15 +48,29 @@ class ErrorBody(BaseModel):
     errors: list[ErrorItem] | None = None
 
 
-API_KEY_SCHEME = "api_key"
+OAUTH_SCHEME = "oauth2"
+# Relative: the local stack serves it on the API's host; deployed, it is the stack's TokenUrl output.
+TOKEN_URL = "/oauth2/token"  # noqa: S105 - an address, not a secret
 _DESCRIPTIONS = {
     400: "The request does not match the schema; `errors` names each field.",
+    401: "No valid access token with the route's scope (API Gateway answers before any function runs).",
     404: "No such resource.",
     409: "The request conflicts with the resource's state.",
     415: "The body is not JSON.",
     502: "Genesys Cloud refused the request because of our configuration.",
     503: "Try again after `Retry-After` seconds.",
 }
+
+
+def requires(scope: str) -> list[dict[str, list[str]]]:
+    """An operation's ``security``: an access token holding ``scope``."""
+    return [{OAUTH_SCHEME: [scope]}]
+
+
+def oauth_scheme() -> OAuth2:
+    """The callers' OAuth 2.0 client-credentials flow and its scopes."""
+    flow = OAuthFlowClientCredentials(tokenUrl=TOKEN_URL, scopes=dict(SCOPES))
+    return OAuth2(flows=OAuthFlows(clientCredentials=flow), description="Cognito app client credentials")
 
 
 def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
@@ -164,13 +179,12 @@ def resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestResolver
 
 @lru_cache(maxsize=4)
 def openapi_document(app: APIGatewayRestResolver, title: str, version: str, description: str) -> dict[str, Any]:
-    """The resolver's OpenAPI document, with our 400 instead of Powertools' 422 and the API key scheme."""
+    """The resolver's OpenAPI document, with our 400 instead of Powertools' 422 and the OAuth 2.0 scheme."""
     raw = app.get_openapi_json_schema(
         title=title,
         version=version,
         description=description,
-        security_schemes={API_KEY_SCHEME: APIKey(name="x-api-key", in_=APIKeyIn.header)},
-        security=[{API_KEY_SCHEME: []}],
+        security_schemes={OAUTH_SCHEME: oauth_scheme()},
     )
     document: dict[str, Any] = json.loads(raw)
     for path in document.get("paths", {}).values():

@@ -34,10 +34,11 @@ from cxbridge.core.http import (
 )
 from cxbridge.core.observability import logger
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
+from cxbridge.crm import callback_token
 from cxbridge.crm.outcome import CrmWriteResult, MappingError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Sequence
 
     from cxbridge.core.oauth import TokenCache
     from cxbridge.crm.outcome import CrmOutcome, LedgerEntry
@@ -84,21 +85,23 @@ class AutomationAnywhereSink:
         ledger: BotDeploymentLedger,
         *,
         callback_url: str,
-        callback_headers: Mapping[str, str],
+        callback_key: bytes,
         session: requests.Session | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         in_flight_s: float = 60.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``callback_headers`` carry a static shared secret the callback handler checks; a Control Room
-        token would expire (20 min) before a long run ends. ``in_flight_s`` is how long a claim without a
-        deployment id is taken for a deploy still under way (a concurrent duplicate delivery) rather than
-        a lost one; keep it above the time one deploy can take, token fetch included."""
+        """Each deploy carries its own callback token (``callback_token``), signed with ``callback_key``: a
+        Control Room token would expire (20 min) before a long run ends, and no key of our API may leave
+        AWS. ``in_flight_s`` is how long a claim without a deployment id is taken for a deploy still under
+        way (a concurrent duplicate delivery) rather than a lost one; keep it above the time one deploy can
+        take, token fetch included."""
         self.mapping = mapping
         self._deploy_url = f"{control_room_url.rstrip('/')}/v3/automations/deploy"
         self._http = AuthorizedHttp(SYSTEM, tokens, session=session, timeout_s=timeout_s)
         self._ledger = ledger
-        self._callback = {"url": callback_url, "headers": dict(callback_headers)}
+        self._callback_url = callback_url
+        self._callback_key = callback_key
         self._in_flight_s = in_flight_s
         self._clock = clock
 
@@ -117,7 +120,10 @@ class AutomationAnywhereSink:
             "runAsUserIds": self.mapping.run_as_user_ids,
             "poolIds": self.mapping.pool_ids,
             "overrideDefaultDevice": self.mapping.override_default_device,
-            "callbackInfo": self._callback,
+            "callbackInfo": {
+                "url": self._callback_url,
+                "headers": {callback_token.HEADER: callback_token.sign(self._callback_key, outcome.conversation_id)},
+            },
             "botInput": bot_input,
         }
 

@@ -38,6 +38,8 @@ class CrmSyncSettings(EnvGroup):
     breaker_cooldown_s: float = Field(default=60.0, alias="CRM_BREAKER_COOLDOWN_S", gt=0)
     http_timeout_s: float = Field(default=5.0, alias="HTTP_TIMEOUT_S", gt=0, le=60)
     bot_callback_url: str | None = Field(default=None, alias="BOT_CALLBACK_URL")
+    # The key of the per-deployment callback tokens (Secrets Manager: {"current", "previous"}).
+    bot_callback_secret_name: str = Field(default="", alias="BOT_CALLBACK_SECRET_NAME")
     secrets_max_age_s: int = Field(default=300, alias="SECRETS_MAX_AGE_S", ge=0)
 
 

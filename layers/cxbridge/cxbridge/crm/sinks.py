@@ -59,11 +59,10 @@ class ClientCredentials(_Doc):
 
 
 class ControlRoomCredentials(_Doc):
-    """The Control Room service account's API key, and the key the callback must present to our API."""
+    """The Control Room service account's API key (the callback has its own per-deployment token)."""
 
     username: str = Field(min_length=1)
     api_key: SecretStr
-    callback_api_key: SecretStr
 
 
 def build_sink(
@@ -74,6 +73,7 @@ def build_sink(
     timeout_s: float,
     ledger: BotDeploymentLedger | None = None,
     callback_url: str | None = None,
+    callback_key: bytes | None = None,
 ) -> CrmSink:
     """The sink ``kind`` names, connected and authenticated as its documents say."""
     if kind == "salesforce":
@@ -92,8 +92,8 @@ def build_sink(
         return DynamicsSink(dyn.mapping, dyn.org_url, TokenCache(entra, timeout_s=timeout_s), timeout_s=timeout_s)
     aa = AutomationAnywhereConnection.model_validate(connection)
     cr = ControlRoomCredentials.model_validate(secret)
-    if ledger is None or not callback_url:
-        raise ValueError("the Automation Anywhere sink needs a ledger and the callback URL")
+    if ledger is None or not callback_url or not callback_key:
+        raise ValueError("the Automation Anywhere sink needs a ledger, the callback URL and the callback key")
     tokens = TokenCache(
         AutomationAnywhereTokenSource(aa.control_room_url, cr.username, cr.api_key.get_secret_value()),
         timeout_s=timeout_s,
@@ -104,7 +104,7 @@ def build_sink(
         tokens,
         ledger,
         callback_url=callback_url,
-        callback_headers={"x-api-key": cr.callback_api_key.get_secret_value()},
+        callback_key=callback_key,
         timeout_s=timeout_s,
         in_flight_s=aa.in_flight_s,
     )

@@ -37,6 +37,7 @@ def crm_sync_service() -> CrmSyncService:
     from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
 
     from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
+    from cxbridge.core.keys import read_keys  # noqa: PLC0415
     from cxbridge.crm.breaker import BreakerPolicy  # noqa: PLC0415
     from cxbridge.crm.sinks import build_sink  # noqa: PLC0415
     from cxbridge.crm.sync import CrmSyncService, RetryPolicy  # noqa: PLC0415
@@ -54,6 +55,9 @@ def crm_sync_service() -> CrmSyncService:
         timeout_s=s.http_timeout_s,
         ledger=bot_ledger(),
         callback_url=s.bot_callback_url,
+        callback_key=read_keys(s.bot_callback_secret_name, s.secrets_max_age_s).current
+        if s.crm_sink == "automation_anywhere"
+        else None,
     )
     return CrmSyncService(
         sink,
@@ -98,12 +102,13 @@ def queue_actions() -> SqsQueueActions:
 @lru_cache(maxsize=1)
 def bot_callback_service() -> BotCallbackService:
     from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
+    from cxbridge.core.keys import read_keys  # noqa: PLC0415
     from cxbridge.crm.bot_callback import BotCallbackService  # noqa: PLC0415
 
     s = crm_sync_settings()
-    return BotCallbackService(
-        bot_ledger(), DynamoSyncStatusStore(client("dynamodb"), s.call_records_table), queue_actions()
-    )
+    records = DynamoSyncStatusStore(client("dynamodb"), s.call_records_table)
+    keys = read_keys(s.bot_callback_secret_name, s.secrets_max_age_s)
+    return BotCallbackService(bot_ledger(), records, queue_actions(), keys)
 
 
 wiring.register(

@@ -50,9 +50,9 @@ class CustomerContext(_Request):
 
 
 class CaptureRequest(_Request):
-    """``POST /workitems``: work from a source system. Idempotent on (``sourceSystem``, ``sourceId``)."""
+    """``POST /workitems``: work from a source system. Idempotent on (the calling client, ``sourceId``): the
+    owner is who the token says is calling, never a field of the body."""
 
-    sourceSystem: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="e.g. crm, bpm, workflow")
     sourceId: str = Field(min_length=1, max_length=128, description="The source's id; Genesys externalTag.")
     worktype: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="A key of the worktype mapping.")
     name: Name
@@ -92,7 +92,7 @@ class WorkitemView(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
-    sourceSystem: str
+    owner: str = Field(description="the client id of the source system that captured it")
     sourceId: str
     externalTag: str
     worktype: str
@@ -119,7 +119,7 @@ class WorkitemView(BaseModel):
     def of(cls, record: WorkitemRecord) -> WorkitemView:
         return cls(
             id=record.workitem_id,
-            sourceSystem=record.source_system,
+            owner=record.owner,
             sourceId=record.source_id,
             externalTag=record.source_id,
             worktype=record.worktype,

@@ -80,9 +80,11 @@ class Rows:
     def __init__(self, store: WorkitemStore) -> None:
         self.store = store
 
-    def get(self, workitem_id: str) -> WorkitemRecord:
+    def get(self, workitem_id: str, owner: str | None = None) -> WorkitemRecord:
+        """The row; with ``owner``, only if that caller owns it (another owner's id is not found, not forbidden,
+        so ids tell a caller nothing)."""
         record = self.store.get(workitem_id)
-        if record is None:
+        if record is None or (owner is not None and record.owner != owner):
             raise WorkitemNotFound(workitem_id)
         return record
 
@@ -125,7 +127,7 @@ def _outcome(record: WorkitemRecord, snapshot: WorkitemSnapshot | None) -> dict[
     """The final attributes a source system gets back."""
     return {
         "workitemId": record.workitem_id,
-        "sourceSystem": record.source_system,
+        "owner": record.owner,
         "sourceId": record.source_id,
         "genesysWorkitemId": record.genesys_id,
         "worktype": record.worktype,
@@ -152,6 +154,7 @@ class WorkitemService:
         closer: WorkitemCloser,
         worktypes: WorktypeSource,
         *,
+        id_key: bytes,
         callback_hosts: frozenset[str] = frozenset(),
         claim_lease_s: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -162,6 +165,7 @@ class WorkitemService:
         self._scheduler = scheduler
         self._closer = closer
         self._worktypes = worktypes
+        self._id_key = id_key
         self._callback_hosts = callback_hosts
         self._lease_s = claim_lease_s
         self._clock = clock
@@ -169,9 +173,9 @@ class WorkitemService:
 
     # ---- capture ------------------------------------------------------------------------------------
 
-    def capture(self, request: CaptureRequest) -> tuple[WorkitemRecord, bool]:
-        """The workitem for (source system, source id), created in Genesys if it is not yet; and whether
-        this call finished creating it."""
+    def capture(self, owner: str, request: CaptureRequest) -> tuple[WorkitemRecord, bool]:
+        """The workitem for (owner, source id), created in Genesys if it is not yet; and whether this call
+        finished creating it. ``owner`` is the calling client's id, from its token."""
         worktype = self._worktype(request.worktype, "worktype")
         now = self._clock()
         due = self._due(request.sla, now, worktype, "sla")
@@ -183,8 +187,8 @@ class WorkitemService:
             raise InvalidRequest("invalid workitem", errors)
         priority = request.priority if request.priority is not None else worktype.defaultPriority
         record = WorkitemRecord(
-            workitem_id=workitem_id(request.sourceSystem, request.sourceId),
-            source_system=request.sourceSystem,
+            workitem_id=workitem_id(owner, request.sourceId, self._id_key),
+            owner=owner,
             source_id=request.sourceId,
             worktype=request.worktype,
             type_id=worktype.typeId,
@@ -279,8 +283,8 @@ class WorkitemService:
 
     # ---- reading ------------------------------------------------------------------------------------
 
-    def get(self, workitem_id: str) -> WorkitemRecord:
-        return self._rows.get(workitem_id)
+    def get(self, owner: str, workitem_id: str) -> WorkitemRecord:
+        return self._rows.get(workitem_id, owner)
 
     def page(self, query: WorkitemQuery) -> tuple[list[WorkitemRecord], str | None]:
         if query.queue_id is None and query.status is None:
@@ -290,9 +294,9 @@ class WorkitemService:
 
     # ---- lifecycle ----------------------------------------------------------------------------------
 
-    def change(self, workitem_id: str, request: UpdateRequest | StatusChangeRequest) -> WorkitemRecord:
-        """Apply a source system's lifecycle action; repeating one (pause a paused item) changes nothing."""
-        record = self._rows.get(workitem_id)
+    def change(self, owner: str, workitem_id: str, request: UpdateRequest | StatusChangeRequest) -> WorkitemRecord:
+        """Apply the owner's lifecycle action; repeating one (pause a paused item) changes nothing."""
+        record = self._rows.get(workitem_id, owner)
         if record.phase is not Phase.CREATED or record.genesys_id is None:
             raise CaptureInProgress(1.0)
         if record.closed:

@@ -19,6 +19,8 @@ class WorkitemSettings(EnvGroup):
     supervisor_topic_arn: str = Field(default="", alias="WORKITEM_SUPERVISOR_TOPIC_ARN")
     callback_hosts: str = Field(default="", alias="WORKITEM_CALLBACK_ALLOWED_HOSTS", description="comma-separated")
     claim_lease_s: float = Field(default=60.0, alias="WORKITEM_CLAIM_LEASE_S", gt=0)
+    # The key workitem ids are derived with (Secrets Manager): only the capture point needs it.
+    id_secret_name: str = Field(default="", alias="WORKITEM_ID_SECRET_NAME")
     parameters_max_age_s: int = Field(default=300, alias="SECRETS_MAX_AGE_S", ge=0)
 
     def allowed_callback_hosts(self) -> frozenset[str]:

@@ -42,7 +42,7 @@ def record_to_item(record: WorkitemRecord, retention_days: int) -> dict[str, Any
     last = record.date_closed or record.date_expires or record.date_due
     plain: dict[str, Any] = {
         KEY: record.workitem_id,
-        "sourceSystem": record.source_system,
+        "owner": record.owner,
         "sourceId": record.source_id,
         "worktype": record.worktype,
         "typeId": record.type_id,
@@ -83,7 +83,7 @@ def record_from_item(item: dict[str, Any]) -> WorkitemRecord:
     dates = {name: _date(p[name]) if name in p else None for name in _DATES[2:]}
     return WorkitemRecord(
         workitem_id=p[KEY],
-        source_system=p["sourceSystem"],
+        owner=p.get("owner", ""),  # a row captured before callers had identities belongs to nobody
         source_id=p["sourceId"],
         worktype=p["worktype"],
         type_id=p["typeId"],
@@ -233,12 +233,16 @@ class DynamoWorkitemStore:
             "ExpressionAttributeValues": values,
             "Limit": query.limit,
         }
+        # A caller sees only its own rows (the filter runs after Limit, so a page may be short: follow nextToken).
+        filters = ["#o = :o"]
+        names["#o"] = "owner"
+        values[":o"] = {"S": query.owner}
         if query.queue_id is not None and query.status is not None:
-            args["FilterExpression"] = "#s = :s"
+            filters.append("#s = :s")
             names["#s"] = "statusCategory"
             values[":s"] = {"S": str(query.status)}
-        if names:
-            args["ExpressionAttributeNames"] = names
+        args["FilterExpression"] = " AND ".join(filters)
+        args["ExpressionAttributeNames"] = names
         if query.next_token:
             args["ExclusiveStartKey"] = _decode_token(query.next_token)
         try:

@@ -69,6 +69,7 @@ def _closer(*, stops_executions: bool) -> WorkitemCloser:
 @lru_cache(maxsize=1)
 def workitem_service() -> WorkitemService:
     """The capture point: ``POST/GET/PATCH /workitems``."""
+    from cxbridge.core.keys import read_keys  # noqa: PLC0415
     from cxbridge.workitems.service import WorkitemService  # noqa: PLC0415
 
     s = workitem_settings()
@@ -78,6 +79,7 @@ def workitem_service() -> WorkitemService:
         SfnEscalationScheduler(client("stepfunctions"), s.state_machine_arn),
         _closer(stops_executions=True),
         worktypes(),
+        id_key=read_keys(s.id_secret_name, s.parameters_max_age_s).current,
         callback_hosts=s.allowed_callback_hosts(),
         claim_lease_s=s.claim_lease_s,
     )

@@ -7,6 +7,8 @@ anything reaches Genesys. The row mirrors the Genesys workitem's routing facts (
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import uuid
 from dataclasses import dataclass, replace
@@ -20,9 +22,6 @@ from cxbridge.workitems.sla import timestamp
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-# Fixed namespace: the same (source system, source id) gives the same workitem id in every deployment.
-_ID_NAMESPACE = uuid.UUID("1b5cf3d4-5b1e-4f55-9a55-2f8f3c3b6a01")
-
 
 def utc_iso(value: datetime) -> str:
     """``2026-11-23T18:54:16.000Z``: UTC with milliseconds, as Genesys writes dates; fixed width, so text
@@ -30,9 +29,14 @@ def utc_iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def workitem_id(source_system: str, source_id: str) -> str:
-    """Our id of the workitem a source system captures under ``source_id``."""
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{source_system}\x1f{source_id}"))
+def workitem_id(owner: str, source_id: str, key: bytes) -> str:
+    """Our id of the workitem ``owner`` (the calling client) captures under ``source_id``.
+
+    Keyed with a secret (HMAC-SHA-256), so a retried capture finds the same row but no caller can compute
+    another's ids; the owner is in the key, so two callers' equal source ids never meet.
+    """
+    digest = hmac.new(key, f"{owner}\x1f{source_id}".encode(), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
 class StatusCategory(StrEnum):
@@ -179,7 +183,7 @@ class WorkitemRecord:
     """Our row for one captured workitem. ``version`` guards every write (optimistic concurrency)."""
 
     workitem_id: str
-    source_system: str
+    owner: str  # the client id of the caller that captured it (from its token, never from a body)
     source_id: str
     worktype: str
     type_id: str
@@ -222,8 +226,9 @@ class WorkitemRecord:
 
 @dataclass(frozen=True, slots=True)
 class WorkitemQuery:
-    """A page of the task list: by queue or by status category, optionally due before a date."""
+    """A page of one owner's task list: by queue or by status category, optionally due before a date."""
 
+    owner: str
     queue_id: str | None = None
     status: StatusCategory | None = None
     due_before: datetime | None = None
