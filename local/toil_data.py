@@ -56,29 +56,37 @@ class SampleCall:
     acw_ms: int | None
 
 
+_ID_NAMESPACE = uuid.UUID("8d3f0c52-7a1e-4b7b-9c1d-5e2f6a7b8c9d")
+
+
+def genesys_id(name: str) -> str:
+    """The id Genesys would give the generated org's ``name`` (a UUID, as the ingest routes require)."""
+    return str(uuid.uuid5(_ID_NAMESPACE, name))
+
+
 # A contact center where password resets and balance inquiries are the toil (the seed guide's examples).
 PLANTED = (
-    Disposition("wc-password-reset", "Password reset", 0.22, 420.0),
-    Disposition("wc-balance-inquiry", "Balance inquiry", 0.18, 340.0),
-    Disposition("wc-billing-dispute", "Billing dispute", 0.12, 780.0),
-    Disposition("wc-address-change", "Address change", 0.16, 150.0),
-    Disposition("wc-technical-issue", "Technical issue", 0.10, 540.0),
-    Disposition("wc-sales", "New sale", 0.09, 600.0),
+    Disposition(genesys_id("wc-password-reset"), "Password reset", 0.22, 420.0),
+    Disposition(genesys_id("wc-balance-inquiry"), "Balance inquiry", 0.18, 340.0),
+    Disposition(genesys_id("wc-billing-dispute"), "Billing dispute", 0.12, 780.0),
+    Disposition(genesys_id("wc-address-change"), "Address change", 0.16, 150.0),
+    Disposition(genesys_id("wc-technical-issue"), "Technical issue", 0.10, 540.0),
+    Disposition(genesys_id("wc-sales"), "New sale", 0.09, 600.0),
     Disposition("ININ-WRAP-UP-TIMEOUT", None, 0.05, 200.0),
     Disposition(None, None, 0.08, 60.0, acw=False),
 )
 # The same center a period earlier: balance inquiries were fewer (not yet a candidate), address changes more.
 PLANTED_BEFORE = (
-    Disposition("wc-password-reset", "Password reset", 0.21, 430.0),
-    Disposition("wc-balance-inquiry", "Balance inquiry", 0.12, 330.0),
-    Disposition("wc-billing-dispute", "Billing dispute", 0.12, 760.0),
-    Disposition("wc-address-change", "Address change", 0.22, 160.0),
-    Disposition("wc-technical-issue", "Technical issue", 0.10, 520.0),
-    Disposition("wc-sales", "New sale", 0.10, 610.0),
+    Disposition(genesys_id("wc-password-reset"), "Password reset", 0.21, 430.0),
+    Disposition(genesys_id("wc-balance-inquiry"), "Balance inquiry", 0.12, 330.0),
+    Disposition(genesys_id("wc-billing-dispute"), "Billing dispute", 0.12, 760.0),
+    Disposition(genesys_id("wc-address-change"), "Address change", 0.22, 160.0),
+    Disposition(genesys_id("wc-technical-issue"), "Technical issue", 0.10, 520.0),
+    Disposition(genesys_id("wc-sales"), "New sale", 0.10, 610.0),
     Disposition("ININ-WRAP-UP-TIMEOUT", None, 0.05, 200.0),
     Disposition(None, None, 0.08, 60.0, acw=False),
 )
-QUEUES = ("q-general", "q-billing", "q-support")
+QUEUES = tuple(genesys_id(q) for q in ("q-general", "q-billing", "q-support"))
 QUEUE_WEIGHTS = (0.5, 0.3, 0.2)
 
 
@@ -155,7 +163,7 @@ def sample_calls(last_day: date, days: int, calls_per_day: int, *, seed: int = 0
 
 def call_events(call: SampleCall) -> list[CallEvent]:
     """The Genesys events of a call: the agent leg's end, then its wrap-up (or the webhook, for a named one)."""
-    agent = "agent-1"
+    agent = genesys_id("agent-1")
     if call.code_id is None and call.disposition_name is not None:
         return [
             CallEvent(
@@ -169,7 +177,7 @@ def call_events(call: SampleCall) -> list[CallEvent]:
                 disposition_name=call.disposition_name,
             )
         ]
-    leg = "participant-agent"
+    leg = genesys_id("participant-agent")
     user_end = CallEvent(
         EventKind.USER_END,
         call.conversation_id,

@@ -13,7 +13,7 @@ from cxbridge.toil.models import ScheduledRun
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # names and free text stay out of traces
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run = wiring.toil_run_service().run(ScheduledRun.model_validate(event).report_day())

@@ -14,7 +14,7 @@ from cxbridge.toil.models import ReportQuery
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # names and free text stay out of traces
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="ToilReportRequests", unit=MetricUnit.Count, value=1)

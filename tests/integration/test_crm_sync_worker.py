@@ -83,7 +83,7 @@ def test_throttling_and_expiring_tokens_delay_but_lose_and_duplicate_nothing(
 ) -> None:
     crm.configure(throttle_ratio=0.4, expire_tokens_after=3)
     monkeypatch.setenv("CRM_BREAKER_THRESHOLD", "1000")  # the breaker's pause is covered by the unit tests
-    conversations = [f"conv-{n:03d}" for n in range(40)]
+    conversations = [f"00000000-0000-4000-8000-{n:012d}" for n in range(40)]
     for cid in conversations * 2:  # every event delivered twice
         event = api_gateway_event("/genesys/conversations/acw", {**body("acw-a"), "conversationId": cid})
         assert stack.invoke("ingest_acw", event)["statusCode"] == 202

@@ -72,7 +72,7 @@ def test_an_event_delivered_by_the_eventbridge_rule_is_ingested(stack: Stack) ->
     assert result["outcome"] == "applied"
 
 
-def test_an_invalid_eventbridge_event_raises_so_lambda_retries_and_dead_letters_it() -> None:
+def test_an_invalid_eventbridge_event_raises_so_lambda_retries_and_dead_letters_it(stack: Stack) -> None:
     from cxbridge.calls.event import EventKind
     from cxbridge.calls.ingest_api import RejectedEvent, handle_eventbridge
 
@@ -91,7 +91,11 @@ def test_missing_required_field_is_a_400_naming_it(stack: Stack) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "field"),
-    [("{not json", "body"), ("[1, 2]", "body"), ('{"eventTime": "soon", "conversationId": "x"}', "eventTime")],
+    [
+        ("{not json", "body"),
+        ("[1, 2]", "body"),
+        ('{"eventTime": "soon", "conversationId": "6c7a3f4e-2b1d-4c8e-9f10-1a2b3c4d5e01"}', "eventTime"),
+    ],
 )
 def test_malformed_bodies_are_400s(stack: Stack, raw: str, field: str) -> None:
     response = stack.invoke("ingest_acw", request(ACW, None, raw=raw))

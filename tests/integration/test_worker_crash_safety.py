@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from local.sandboxes.salesforce import SalesforceSandbox
     from tests.integration.conftest import Stack
 
-CONVERSATIONS = [f"crash-{n}" for n in range(12)]
+CONVERSATIONS = [f"00000000-0000-4000-8000-{n:012d}" for n in range(12)]
 
 
 class Killed(RuntimeError):

@@ -41,8 +41,11 @@ def test_secrets_are_named_not_stored_and_readable_only_by_name(cfn: dict[str, A
     role = cfn["Resources"]["CrmSyncWorkerFunctionRole"]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     (secrets,) = [s for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]
-    for arn in secrets["Resource"]:
+    named = [arn for arn in secrets["Resource"] if "Fn::Sub" in arn]
+    assert len(named) == 2
+    for arn in named:  # exactly the named secret: Secrets Manager adds six characters to its ARN
         assert arn["Fn::Sub"].endswith(("${CrmSecretName}-??????", "${GenesysSecretName}-??????"))
+    assert [arn for arn in secrets["Resource"] if "Fn::Sub" not in arn] == [{"Ref": "BotCallbackSecret"}]
     env = cfn["Resources"]["CrmSyncWorkerFunction"]["Properties"]["Environment"]["Variables"]
     assert env["CRM_SECRET_NAME"] == {"Ref": "CrmSecretName"}
 

@@ -114,3 +114,59 @@ def test_an_event_time_past_year_9999_is_a_400_not_a_crash() -> None:
     with pytest.raises(InvalidRequest) as exc:
         parse_call_event({**body("acw-a"), "eventTime": 4_529_698_476_007_542}, EventKind.ACW)
     assert _fields(exc) == ["eventTime"]
+
+
+# ---- what may travel on (issue 13) --------------------------------------------------------------------
+
+NOW_MS = 1_763_900_000_000  # 2025-11-23T12:13:20Z
+
+
+def rejected_fields(payload: dict[str, Any], kind: EventKind, not_after_ms: int | None = None) -> list[str]:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_call_event(payload, kind, not_after_ms)
+    return [e.field for e in caught.value.errors]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("conversationId", "tel:+13175550123"),
+        ("conversationId", "6c7a3f4e-2b1d-4c8e-9f10-1a2b3c4d5e01\x00"),
+        ("participantId", "not-a-uuid"),
+        ("userId", "agent_12345"),
+        ("queueId", "queue\u202eevil"),
+        ("wrapupCode", "Sale_Closed"),
+    ],
+)
+def test_genesys_ids_must_be_uuids(field: str, value: str) -> None:
+    assert rejected_fields({**body("acw-a"), field: value}, EventKind.ACW) == [field]
+
+
+def test_a_system_wrapup_code_is_an_id_too() -> None:
+    event = parse_call_event({**body("acw-a"), "wrapupCode": "ININ-WRAP-UP-TIMEOUT"}, EventKind.ACW)
+    assert event.wrapup_code_id == "ININ-WRAP-UP-TIMEOUT"
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u200b", "\x00", "\x1b", "\u2028"])
+def test_text_that_can_reach_the_crm_refuses_control_and_bidi_characters(char: str) -> None:
+    assert rejected_fields({**body("acw-a"), "mediaType": f"voice{char}"}, EventKind.ACW) == ["mediaType"]
+    completed = body("call-completed")
+    payload = {**completed, "data": {**completed["data"], "disposition": f"Sale{char}Closed"}}
+    assert rejected_fields(payload, EventKind.CALL_COMPLETED) == ["data.disposition"]
+
+
+def test_the_seed_webhooks_ids_are_plain_identifiers() -> None:
+    assert parse_call_event(body("call-completed"), EventKind.CALL_COMPLETED).conversation_id == "conv_abcde"
+    payload = {**body("call-completed"), "conversationId": "tel:+13175550123"}
+    assert rejected_fields(payload, EventKind.CALL_COMPLETED) == ["conversationId"]
+
+
+def test_an_event_dated_after_now_plus_the_skew_is_refused_naming_the_field() -> None:
+    acw = {**body("acw-a"), "eventTime": NOW_MS + 1}
+    assert rejected_fields(acw, EventKind.ACW, NOW_MS) == ["eventTime"]
+    assert parse_call_event({**acw, "eventTime": NOW_MS}, EventKind.ACW, NOW_MS).event_time == NOW_MS
+    envelope = body("acw-b1")
+    envelope["detail"]["eventBody"]["eventTime"] = NOW_MS + 1
+    assert rejected_fields(envelope, EventKind.ACW, NOW_MS) == ["detail.eventBody.eventTime"]
+    completed = {**body("call-completed"), "timestamp": 4_102_444_800}  # 2100, in epoch seconds
+    assert rejected_fields(completed, EventKind.CALL_COMPLETED, NOW_MS) == ["timestamp"]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from cxbridge.toil.rules import Scope
-from local.toil_data import Disposition, generate_calls
+from local.toil_data import Disposition, generate_calls, genesys_id
 from scripts.build_events import api_gateway_event
 
 if TYPE_CHECKING:
@@ -22,35 +22,35 @@ ROOT = Path(__file__).resolve().parents[3]
 D = date(2026, 5, 10)
 # 100 calls a day, so a share is exactly its number of calls. Only password resets are a candidate before.
 BEFORE = (
-    Disposition("wc-password-reset", "Password reset", 0.22, 420.0),
-    Disposition("wc-balance-inquiry", "Balance inquiry", 0.12, 340.0),
-    Disposition("wc-address-change", "Address change", 0.20, 150.0),
-    Disposition("wc-technical-issue", "Technical issue", 0.15, 540.0),  # exactly 15 %: not "more than"
+    Disposition(genesys_id("wc-password-reset"), "Password reset", 0.22, 420.0),
+    Disposition(genesys_id("wc-balance-inquiry"), "Balance inquiry", 0.12, 340.0),
+    Disposition(genesys_id("wc-address-change"), "Address change", 0.20, 150.0),
+    Disposition(genesys_id("wc-technical-issue"), "Technical issue", 0.15, 540.0),  # exactly 15 %: not "more than"
     Disposition("ININ-WRAP-UP-TIMEOUT", None, 0.16, 400.0),  # over both thresholds, but a system code
     Disposition(None, None, 0.08, 60.0, acw=False),
-    Disposition("wc-sales", "New sale", 0.07, 600.0, acw=False),  # wrapped up during the call: no ACW
+    Disposition(genesys_id("wc-sales"), "New sale", 0.07, 600.0, acw=False),  # wrapped up during the call: no ACW
 )
 # Balance inquiries grow past 15 %: they become a candidate.
 NOW = (
-    Disposition("wc-password-reset", "Password reset", 0.22, 420.0),
-    Disposition("wc-balance-inquiry", "Balance inquiry", 0.18, 340.0),
-    Disposition("wc-address-change", "Address change", 0.14, 150.0),
-    Disposition("wc-technical-issue", "Technical issue", 0.15, 540.0),
+    Disposition(genesys_id("wc-password-reset"), "Password reset", 0.22, 420.0),
+    Disposition(genesys_id("wc-balance-inquiry"), "Balance inquiry", 0.18, 340.0),
+    Disposition(genesys_id("wc-address-change"), "Address change", 0.14, 150.0),
+    Disposition(genesys_id("wc-technical-issue"), "Technical issue", 0.15, 540.0),
     Disposition("ININ-WRAP-UP-TIMEOUT", None, 0.16, 400.0),
     Disposition(None, None, 0.08, 60.0, acw=False),
-    Disposition("wc-sales", "New sale", 0.07, 600.0, acw=False),
+    Disposition(genesys_id("wc-sales"), "New sale", 0.07, 600.0, acw=False),
 )
 # Address changes get long: a third candidate.
 LATER = (
-    Disposition("wc-password-reset", "Password reset", 0.22, 420.0),
-    Disposition("wc-balance-inquiry", "Balance inquiry", 0.18, 340.0),
-    Disposition("wc-address-change", "Address change", 0.20, 330.0),
-    Disposition("wc-technical-issue", "Technical issue", 0.10, 540.0),
+    Disposition(genesys_id("wc-password-reset"), "Password reset", 0.22, 420.0),
+    Disposition(genesys_id("wc-balance-inquiry"), "Balance inquiry", 0.18, 340.0),
+    Disposition(genesys_id("wc-address-change"), "Address change", 0.20, 330.0),
+    Disposition(genesys_id("wc-technical-issue"), "Technical issue", 0.10, 540.0),
     Disposition("ININ-WRAP-UP-TIMEOUT", None, 0.16, 400.0),
     Disposition(None, None, 0.08, 60.0, acw=False),
-    Disposition("wc-sales", "New sale", 0.06, 600.0, acw=False),
+    Disposition(genesys_id("wc-sales"), "New sale", 0.06, 600.0, acw=False),
 )
-ONLY_ONE = (Disposition("wc-password-reset", "Password reset", 1.0, 320.0),)
+ONLY_ONE = (Disposition(genesys_id("wc-password-reset"), "Password reset", 1.0, 320.0),)
 
 
 def seed_two_queues(toil: ToilStack) -> None:

@@ -16,6 +16,7 @@ from local.toil_data import (
     apportion,
     call_record,
     generate_calls,
+    genesys_id,
     sample_calls,
     wrapup_code_names,
 )
@@ -100,4 +101,4 @@ def test_sample_calls_plant_two_candidates_over_three_queues() -> None:
     assert len(calls) == 2 * 7 * 100
     assert {c.queue_id for c in calls} == {"q-general", "q-billing", "q-support"}
     assert "ININ-WRAP-UP-TIMEOUT" not in wrapup_code_names(PLANTED)
-    assert wrapup_code_names(PLANTED)["wc-password-reset"] == "Password reset"
+    assert wrapup_code_names(PLANTED)[genesys_id("wc-password-reset")] == "Password reset"

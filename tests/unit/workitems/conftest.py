@@ -96,7 +96,7 @@ class World:
             clock=self.clock,
             wall=self.clock.wall,
         )
-        self.events = WorkitemEventService(self.store, closer)
+        self.events = WorkitemEventService(self.store, closer, lambda: self.tasks)
         step_closer = WorkitemCloser(Rows(self.store), None, self.callbacks)
         self.escalation = EscalationService(
             self.store, self.tasks, worktypes, self.notifier, step_closer, clock=self.clock

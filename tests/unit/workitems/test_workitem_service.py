@@ -244,8 +244,17 @@ def test_an_older_event_never_overwrites_a_newer_one(world: World) -> None:
     assert (row.assignee_id, row.status_category) == ("agent-7", StatusCategory.IN_PROGRESS)
 
 
+def close_in_genesys(world: World, **fields: object) -> None:
+    """An agent closes the workitem in Genesys (what the fake Task Management API then answers)."""
+    genesys_id = str(world.store.rows[ID].genesys_id)
+    snapshot = world.tasks.workitems[genesys_id]
+    closed = replace(snapshot, status_category=StatusCategory.CLOSED, status_id="st-done", date_modified=START)
+    world.tasks.workitems[genesys_id] = replace(closed, **fields)  # type: ignore[arg-type]
+
+
 def test_a_closed_event_stops_the_escalation_and_queues_the_outcome_once(world: World) -> None:
     world.service.capture(OWNER, capture())
+    close_in_genesys(world, custom_fields={"claim_id_identifier": "CL-42"})
     closed = event(world, statusCategory="Closed", statusId="st-done", dateModified="2026-11-23T09:20:00Z")
 
     world.events.apply(closed)
@@ -255,6 +264,38 @@ def test_a_closed_event_stops_the_escalation_and_queues_the_outcome_once(world: 
     (job,) = world.callbacks.jobs
     assert job.payload["customFields"] == {"claim_id_identifier": "CL-42"}
     assert world.store.rows[ID].sync_key == outcome_key(world.store.rows[ID])
+
+
+def test_a_forged_closed_event_changes_nothing_and_calls_nobody_back(world: World) -> None:
+    world.service.capture(OWNER, capture())
+    forged = event(world, statusCategory="Closed", statusId="st-done", dateModified="2099-01-01T00:00:00Z")
+
+    world.events.apply(forged)  # Genesys says the workitem is still open
+
+    assert world.scheduler.stopped == []
+    assert world.callbacks.jobs == []
+    assert world.store.rows[ID].status_category is StatusCategory.OPEN
+
+
+def test_a_close_syncs_back_what_genesys_holds_not_what_the_event_says(world: World) -> None:
+    world.service.capture(OWNER, capture())
+    close_in_genesys(world, custom_fields={"claim_id_identifier": "CL-42"})
+    forged_fields = {"customFields": {"claim_id_identifier": {"dataType": "string", "value": "CL-999"}}}
+
+    world.events.apply(event(world, statusCategory="Closed", **forged_fields))
+
+    (job,) = world.callbacks.jobs
+    assert job.payload["customFields"] == {"claim_id_identifier": "CL-42"}
+
+
+def test_a_closed_event_for_a_workitem_genesys_does_not_have_is_unconfirmed(world: World) -> None:
+    world.service.capture(OWNER, capture())
+    genesys_id = str(world.store.rows[ID].genesys_id)
+    closed = event(world, statusCategory="Closed")
+    del world.tasks.workitems[genesys_id]
+
+    assert world.events.apply(closed) == (ID, "unconfirmed")
+    assert world.callbacks.jobs == []
 
 
 def test_an_event_of_a_workitem_that_is_not_ours_is_ignored(world: World) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cxbridge.calls.event import CallEvent, EventKind
+from cxbridge.core.text import GenesysId, PlainId, SafeText, WrapupCodeId  # noqa: TC001 - pydantic reads them
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 # Epoch milliseconds up to the end of year 9999, the last instant a date can hold.
@@ -34,12 +35,12 @@ class ConversationDetailEvent(_GenesysModel):
     """Fields every ``v2.detail.events.conversation.{id}.*`` body shares."""
 
     eventTime: EpochMs
-    conversationId: NonEmpty
-    participantId: str | None = None
+    conversationId: GenesysId
+    participantId: GenesysId | None = None
     sessionId: str | None = None
-    mediaType: str | None = None
-    provider: str | None = None
-    direction: str | None = None
+    mediaType: SafeText | None = None
+    provider: SafeText | None = None
+    direction: SafeText | None = None
     ani: SecretStr | None = None
     dnis: SecretStr | None = None
     addressTo: SecretStr | None = None
@@ -48,10 +49,10 @@ class ConversationDetailEvent(_GenesysModel):
     callbackNumbers: list[SecretStr] | None = None
     callbackScheduledTime: int | None = None
     subject: SecretStr | None = None
-    messageType: str | None = None
-    conversationExternalContactIds: list[str] | None = None
-    conversationExternalOrganizationIds: list[str] | None = None
-    utilizationLabel: str | None = None
+    messageType: SafeText | None = None
+    conversationExternalContactIds: list[GenesysId] | None = None
+    conversationExternalOrganizationIds: list[GenesysId] | None = None
+    utilizationLabel: SafeText | None = None
 
 
 class AfterCallWorkEvent(ConversationDetailEvent):
@@ -60,9 +61,9 @@ class AfterCallWorkEvent(ConversationDetailEvent):
     ``wrapupCode`` is the wrap-up code **id**; its name is resolved later through the Genesys API.
     """
 
-    userId: str | None = None
-    queueId: str | None = None
-    wrapupCode: str | None = None
+    userId: GenesysId | None = None
+    queueId: GenesysId | None = None
+    wrapupCode: WrapupCodeId | None = None
     wrapupNotes: SecretStr | None = None
     wrapupDurationMs: DurationMs | None = None
 
@@ -84,11 +85,11 @@ class AfterCallWorkEvent(ConversationDetailEvent):
 class CustomerEndEvent(ConversationDetailEvent):
     """``…{id}.customer.end``: the customer left; ``interactingDurationMs`` is the customer's time."""
 
-    disconnectType: str | None = None
-    externalOrganizationId: str | None = None
-    externalContactId: str | None = None
+    disconnectType: SafeText | None = None
+    externalOrganizationId: GenesysId | None = None
+    externalContactId: GenesysId | None = None
     interactingDurationMs: DurationMs | None = None
-    divisionId: str | None = None
+    divisionId: GenesysId | None = None
 
     def to_call_event(self) -> CallEvent:
         return CallEvent(
@@ -107,10 +108,10 @@ class CustomerEndEvent(ConversationDetailEvent):
 class UserEndEvent(ConversationDetailEvent):
     """``…{id}.user.end``: an agent's leg ended; carries the agent's talk and hold time."""
 
-    disconnectType: str | None = None
-    userId: str | None = None
-    divisionId: str | None = None
-    queueId: str | None = None
+    disconnectType: SafeText | None = None
+    userId: GenesysId | None = None
+    divisionId: GenesysId | None = None
+    queueId: GenesysId | None = None
     interactingDurationMs: DurationMs | None = None
     heldDurationMs: DurationMs | None = None
     alertingDurationMs: DurationMs | None = None
@@ -145,18 +146,18 @@ class CallCompletedData(_GenesysModel):
     """The ``data`` object of the seed guide's webhook: duration in seconds, a disposition **name**."""
 
     duration: Annotated[float, Field(ge=0, le=MAX_EPOCH_MS // 1000, allow_inf_nan=False)] | None = None
-    status: str | None = None
-    disposition: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    status: SafeText | None = None
+    disposition: SafeText | None = None
 
 
 class CallCompletedEvent(_GenesysModel):
     """The simplified ``Call.Completed`` webhook of the seed guide (``timestamp`` in epoch seconds)."""
 
     eventType: Literal["Call.Completed", "Disposition.CallCompleted"]
-    callId: NonEmpty
+    callId: PlainId
     timestamp: EpochMs
-    userId: str | None = None
-    conversationId: NonEmpty | None = None
+    userId: PlainId | None = None
+    conversationId: PlainId | None = None
     data: CallCompletedData = Field(default_factory=CallCompletedData)
 
     def to_call_event(self) -> CallEvent:

@@ -7,12 +7,14 @@ the fields; from EventBridge they raise, so the asynchronous invocation retries 
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from cxbridge.calls import wiring
+from cxbridge.calls.event import EventKind
 from cxbridge.calls.events import ROUTES, TOPIC_PREFIX
 from cxbridge.calls.record import MergeOutcome
 from cxbridge.calls.settings import ingest_settings
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from cxbridge.calls.event import CallEvent, EventKind
+    from cxbridge.calls.event import CallEvent
     from cxbridge.calls.events import Route
 
 
@@ -45,8 +47,10 @@ def _check_topic(topic: str, route: Route) -> None:
         )
 
 
-def parse_call_event(body: dict[str, Any], kind: EventKind) -> CallEvent:
-    """Validate a bare ``eventBody`` or an EventBridge envelope against the route of ``kind``."""
+def parse_call_event(body: dict[str, Any], kind: EventKind, not_after_ms: int | None = None) -> CallEvent:
+    """Validate a bare ``eventBody`` or an EventBridge envelope against the route of ``kind``; an event
+    dated after ``not_after_ms`` (now plus the allowed clock skew) is refused: a record pinned by a date in
+    the future would take no genuine correction again."""
     route = ROUTES[kind]
     payload, prefix = body, ""
     if isinstance(body.get("detail"), dict):
@@ -57,9 +61,14 @@ def parse_call_event(body: dict[str, Any], kind: EventKind) -> CallEvent:
         _check_topic(envelope.detail.topicName, route)
         payload, prefix = envelope.detail.eventBody, "detail.eventBody"
     try:
-        return route.model.model_validate(payload).to_call_event()
+        event = route.model.model_validate(payload).to_call_event()
     except ValidationError as exc:
         raise InvalidRequest(f"invalid {kind} event", apigw.field_errors(exc, prefix)) from None
+    if not_after_ms is not None and event.event_time > not_after_ms:
+        name = "timestamp" if kind is EventKind.CALL_COMPLETED else "eventTime"
+        field = f"{prefix}.{name}" if prefix else name
+        raise InvalidRequest(f"invalid {kind} event", [FieldError(field, "is in the future")])
+    return event
 
 
 _OUTCOME_METRICS = {
@@ -70,7 +79,8 @@ _OUTCOME_METRICS = {
 
 
 def _ingest(body: dict[str, Any], kind: EventKind) -> dict[str, Any]:
-    event = parse_call_event(body, kind)
+    not_after_ms = int((time.time() + ingest_settings().max_future_skew_s) * 1000)
+    event = parse_call_event(body, kind, not_after_ms)
     logger.set_correlation_id(event.conversation_id)
     logger.append_keys(conversationId=event.conversation_id, eventType=str(kind))
     outcome = wiring.ingest_service().ingest(event)

@@ -13,6 +13,7 @@ class IngestSettings(EnvGroup):
     call_records_table: str = Field(alias="CALL_RECORDS_TABLE", min_length=1)
     record_retention_days: int = Field(default=90, alias="RECORD_RETENTION_DAYS", ge=1, le=3650)
     max_body_bytes: int = Field(default=262_144, alias="MAX_BODY_BYTES", ge=1024)
+    max_future_skew_s: int = Field(default=300, alias="CALL_EVENT_MAX_FUTURE_SKEW_S", ge=0, le=86_400)
 
 
 ingest_settings = from_environment(IngestSettings)

@@ -26,10 +26,13 @@ from cxbridge.workitems.workitem import (
     Phase,
     RejectedByGenesys,
     RetryLater,
+    StatusCategory,
+    TaskApiFailure,
     TaskApiRejected,
     TaskApiThrottled,
     TaskApiUnavailable,
     TaskChanges,
+    TaskNotFound,
     WorkitemClosed,
     WorkitemNotFound,
     WorkitemRecord,
@@ -431,11 +434,18 @@ def _new_task(
 
 
 class WorkitemEventService:
-    """Genesys workitem events: the row follows the newest state; a close settles the workitem."""
+    """Genesys workitem events: the row follows the newest state; a close settles the workitem.
 
-    def __init__(self, store: WorkitemStore, closer: WorkitemCloser) -> None:
+    An event is a hint, Genesys is the truth: before a close stops the escalation and syncs the outcome
+    back, the workitem is read from Genesys and what Genesys says is applied, so a forged ``Closed`` event
+    (or forged ``customFields``) changes nothing and calls nobody back. ``tasks`` is called only then, so
+    the other events need no Genesys login.
+    """
+
+    def __init__(self, store: WorkitemStore, closer: WorkitemCloser, tasks: Callable[[], TaskManagement]) -> None:
         self._rows = Rows(store)
         self._closer = closer
+        self._tasks = tasks
 
     def apply(self, event: WorkitemEvent) -> tuple[str | None, str]:
         """Our workitem id (None if the workitem is not ours) and the outcome: applied, stale or unknown."""
@@ -443,6 +453,13 @@ class WorkitemEventService:
         if workitem is None:
             return None, "unknown"
         snapshot = event.snapshot()
+        if snapshot.status_category is StatusCategory.CLOSED:
+            try:
+                snapshot = self._tasks().get(event.id)
+            except TaskNotFound:  # Genesys has no such workitem: the event was not Genesys'
+                return workitem, "unconfirmed"
+            except TaskApiFailure as exc:
+                raise genesys_failure(exc) from None
         applied = False
 
         def merge(row: WorkitemRecord) -> WorkitemRecord:

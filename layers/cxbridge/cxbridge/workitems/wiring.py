@@ -87,8 +87,8 @@ def workitem_service() -> WorkitemService:
 
 @lru_cache(maxsize=1)
 def workitem_event_service() -> WorkitemEventService:
-    """``POST /genesys/workitems``: no Genesys login, no worktype mapping."""
-    return WorkitemEventService(workitem_store(), _closer(stops_executions=True))
+    """``POST /genesys/workitems``: no worktype mapping; a Genesys login only once a close must be confirmed."""
+    return WorkitemEventService(workitem_store(), _closer(stops_executions=True), genesys_tasks)
 
 
 @lru_cache(maxsize=1)
