@@ -91,7 +91,7 @@ def test_a_generated_call_becomes_the_record_the_ingest_path_writes() -> None:
 
     assert item["callDate"] == {"S": "2026-05-01"}
     assert item["wrapupCodeId"] == {"S": "wc-a"}
-    assert item["queueId"] == {"S": "q-general"}
+    assert item["queueId"] == {"S": genesys_id("q-general")}
     assert int(item["handleMs"]["N"]) == call.talk_ms + (call.held_ms or 0) + (call.acw_ms or 0)
 
 
@@ -99,6 +99,6 @@ def test_sample_calls_plant_two_candidates_over_three_queues() -> None:
     calls = sample_calls(date(2026, 5, 10), 7, 100, seed=1)
 
     assert len(calls) == 2 * 7 * 100
-    assert {c.queue_id for c in calls} == {"q-general", "q-billing", "q-support"}
+    assert {c.queue_id for c in calls} == {genesys_id(q) for q in ("q-general", "q-billing", "q-support")}
     assert "ININ-WRAP-UP-TIMEOUT" not in wrapup_code_names(PLANTED)
     assert wrapup_code_names(PLANTED)[genesys_id("wc-password-reset")] == "Password reset"
