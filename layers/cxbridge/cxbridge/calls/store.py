@@ -28,6 +28,31 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# What the ingest writes (all but the key); every other attribute belongs to the CRM side.
+RECORD_ATTRIBUTES = (
+    "version",
+    "cells",
+    "firstEventTime",
+    "lastEventTime",
+    "syncStatus",
+    "wrapupCodeId",
+    "dispositionName",
+    "dispositionTime",
+    "userId",
+    "queueId",
+    "mediaType",
+    "direction",
+    "divisionId",
+    "talkMs",
+    "heldMs",
+    "acwMs",
+    "handleMs",
+    "callDate",
+    "updatedAt",
+    "expiresAt",
+)
+
+
 def record_to_item(record: CallRecord, retention_days: int, now_ms: int | None = None) -> dict[str, Any]:
     """The DynamoDB item (typed JSON) for a record, with derived values flattened for queries and a TTL.
 
@@ -94,21 +119,47 @@ class DynamoCallRecordStore:
         return record_from_item(item) if item else None
 
     def save(self, record: CallRecord) -> None:
-        if record.version == 0:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(conversationId)"}
-        else:
-            condition = {
-                "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": {":v": {"N": str(record.version)}},
-            }
+        """Create the record, or update its own attributes on the version it was read at.
+
+        An update, not a put, once the record exists: the sync worker's attributes (``crmId``,
+        ``syncedAt``, ``syncError``) and the reconciler's marker are not the ingest's to erase. A derived
+        value that became empty is removed. A new record has nothing to keep, so it is one conditional put.
+        """
+        item = record_to_item(record, self._retention_days)
         try:
-            self._client.put_item(TableName=self._table, Item=record_to_item(record, self._retention_days), **condition)
+            if record.version == 0:
+                self._client.put_item(
+                    TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(conversationId)"
+                )
+            else:
+                self._client.update_item(**self._update(record.conversation_id, record.version, item))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 raise VersionConflict(record.conversation_id) from None
             raise TransientFailure(f"call record write failed: {type(exc).__name__}") from None
         except BotoCoreError as exc:
             raise TransientFailure(f"call record write failed: {type(exc).__name__}") from None
+
+    def _update(self, conversation_id: str, version: int, item: dict[str, Any]) -> dict[str, Any]:
+        """UpdateItem arguments that set the record's attributes if the item is still at ``version``."""
+        own = {k: v for k, v in item.items() if k != "conversationId"}
+        names = {f"#a{i}": name for i, name in enumerate(own)}
+        values = {f":a{i}": value for i, value in enumerate(own.values())}
+        expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(own)))
+        gone = [name for name in RECORD_ATTRIBUTES if name not in own]
+        names |= {f"#r{i}": name for i, name in enumerate(gone)}
+        if gone:
+            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(gone)))
+        names["#v"] = "version"
+        values[":expected"] = {"N": str(version)}
+        return {
+            "TableName": self._table,
+            "Key": {"conversationId": {"S": conversation_id}},
+            "UpdateExpression": expression,
+            "ConditionExpression": "#v = :expected",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
 
 
 class DynamoSyncStatusStore:
