@@ -293,3 +293,63 @@ def test_every_conversation_ends_in_the_crm_once_or_in_the_dlq_with_a_reason(
         assert status is not SyncStatus.SYNCED or cid in crm.rows
         assert status is not SyncStatus.FAILED or cid in dead
     assert bad <= dead
+
+
+class HangingCrm:
+    """One record per request (Dataverse, the Control Room); some requests hang until the 5 s timeout."""
+
+    max_batch = 1
+
+    def __init__(self, clock: list[float], store: InMemorySyncStatusStore, hanging: set[str]) -> None:
+        self.clock, self.store, self.hanging = clock, store, hanging
+        self.rows: dict[str, int] = {}
+
+    def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+        (o,) = outcomes
+        written_before = [cid for cid, n in self.rows.items() if n]
+        assert all(self.store.records[cid].sync_status is SyncStatus.SYNCED for cid in written_before)
+        if o.conversation_id in self.hanging:
+            self.hanging.discard(o.conversation_id)  # it hangs once, then answers
+            self.clock[0] += 5.0
+            return [CrmWriteResult(o.conversation_id, WriteStatus.TRANSIENT, reason="timeout")]
+        self.clock[0] += 0.25
+        self.rows[o.conversation_id] = self.rows.get(o.conversation_id, 0) + 1
+        return [CrmWriteResult(o.conversation_id, WriteStatus.WRITTEN)]
+
+
+def test_a_batch_with_hanging_requests_stops_before_the_function_timeout_and_loses_nothing() -> None:
+    """The review's case: 200 records, 7 % of requests hanging for a 5 s timeout, a 60 s function."""
+    rnd = random.Random(14)
+    cids = [f"c{i:03d}" for i in range(200)]
+    store = InMemorySyncStatusStore([record(cid) for cid in cids])
+    clock = [0.0]
+    crm = HangingCrm(clock, store, set(rnd.sample(cids, 14)))
+    svc = CrmSyncService(
+        crm,
+        store,
+        Names(),
+        InMemoryBreakerStore(),
+        breaker_policy=BreakerPolicy(threshold=10_000, cooldown_s=1),
+        retry=RetryPolicy(base_s=0.001, cap_s=0.001, max_receives=10),
+        request_timeout_s=5.0,
+        clock=lambda: clock[0],
+    )
+    pending = {cid: 0 for cid in cids}  # message -> receives so far
+    invocations, deferred = 0, 0
+    while pending and invocations < 10:
+        invocations += 1
+        start = clock[0]
+        for cid in pending:
+            pending[cid] += 1
+
+        def remaining_ms(start: float = start) -> int:
+            return int((60.0 - (clock[0] - start)) * 1000)
+
+        decisions = svc.sync([item(cid, receives=n) for cid, n in pending.items()], remaining_ms)
+        assert clock[0] - start <= 60.0 - 2.0, "the invocation outlived its function timeout"
+        pending = {cid: n for cid, n in pending.items() if decisions[f"m-{cid}"].action is Action.RETRY}
+        deferred += sum(d.reason == "time-budget" for d in decisions.values())
+    assert deferred > 0  # 200 records did not fit one invocation: the rest went back to the queue
+    assert not pending
+    assert crm.rows == dict.fromkeys(cids, 1)  # every record written once, none replayed
+    assert all(store.records[cid].sync_status is SyncStatus.SYNCED for cid in cids)

@@ -62,6 +62,7 @@ def crm_sync_service() -> CrmSyncService:
         DynamoBreakerStore(dynamodb, s.worker_state_table, s.crm_sink),
         breaker_policy=BreakerPolicy(s.breaker_threshold, s.breaker_cooldown_s),
         retry=RetryPolicy(s.backoff_base_s, s.backoff_cap_s, s.max_receives),
+        request_timeout_s=s.http_timeout_s,
     )
 
 
