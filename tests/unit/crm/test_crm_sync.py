@@ -146,6 +146,26 @@ def test_a_record_that_changed_while_being_written_is_written_again() -> None:
     assert (decision.action, decision.reason) == (Action.RETRY, "record-changed")
 
 
+def test_an_older_write_landing_after_a_newer_one_was_marked_reopens_the_record() -> None:
+    """Two workers: the newer version is written and marked synced while the older write is in flight."""
+    store = InMemorySyncStatusStore([record("c1", code="w-old")])
+    newer = replace(record("c1", code="w-new", version=2), sync_status=SyncStatus.SYNCED)
+
+    class Overtaken(ScriptedCrm):
+        def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+            if not self.requests:
+                store.records["c1"] = newer  # the other worker wrote w-new and marked it meanwhile
+            return super().write(outcomes)  # then our w-old lands in the CRM
+
+    crm = Overtaken()
+    decision = service(crm, store).sync([item("c1")])["m-c1"]
+    assert decision.action is Action.RETRY
+    assert store.records["c1"].sync_status is SyncStatus.PENDING  # not "synced" over a CRM holding w-old
+    again = service(crm, store).sync([item("c1", receives=2)])["m-c1"]
+    assert again.action is Action.DONE
+    assert crm.rows["c1"].wrapup_code_id == "w-new"
+
+
 def test_a_run_of_failures_opens_the_breaker_and_later_batches_are_delayed_without_calls() -> None:
     store = InMemorySyncStatusStore([record(f"c{i}") for i in range(3)])
     crm = ScriptedCrm(answer={f"c{i}": WriteStatus.THROTTLED for i in range(3)}, max_batch=1)  # 3 requests

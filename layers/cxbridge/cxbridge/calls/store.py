@@ -236,3 +236,6 @@ class DynamoSyncStatusStore:
     def mark_failed(self, conversation_id: str, reason: str) -> None:
         sets = {"syncStatus": SyncStatus.FAILED.value, "syncError": reason}
         self._settle(conversation_id, sets, None)
+
+    def reopen(self, conversation_id: str) -> None:
+        self._settle(conversation_id, {"syncStatus": SyncStatus.PENDING.value}, None)

@@ -28,9 +28,14 @@ class BotDeploymentLedger(Protocol):
     One ledger serves one bot; a durable implementation keys its entries by bot and conversation.
     """
 
-    def claim(self, conversation_id: str) -> LedgerEntry | None:
-        """Record the intent to deploy unless an entry exists (a conditional write); None means the caller
-        now holds the claim, otherwise the existing entry is returned and nothing changes."""
+    def claim(self, conversation_id: str, content: str) -> LedgerEntry | None:
+        """Record the intent to deploy ``content`` unless an entry exists that is unsettled or for this
+        content (a conditional write); None means the caller now holds the claim, otherwise the
+        existing entry is returned and nothing changes."""
+        ...
+
+    def settle(self, conversation_id: str, deployment_id: str) -> None:
+        """Mark the entry's run ended, if it is still this deployment's: newer content may deploy."""
         ...
 
     def record_deployment(self, conversation_id: str, deployment_id: str) -> None:
@@ -39,6 +44,10 @@ class BotDeploymentLedger(Protocol):
 
     def release(self, conversation_id: str) -> None:
         """Drop a claim whose deploy certainly did not happen, so a retry may deploy."""
+        ...
+
+    def forget(self, conversation_id: str) -> None:
+        """Drop the entry after a failed run, so a later job may deploy again."""
         ...
 
 
@@ -67,6 +76,10 @@ class SyncStatusStore(Protocol):
         """Mark the record ``failed`` with the reason (its job goes to the dead-letter queue)."""
         ...
 
+    def reopen(self, conversation_id: str) -> None:
+        """Mark the record ``pending`` again: the CRM may hold an older version than a ``synced`` mark says."""
+        ...
+
 
 class BreakerStore(Protocol):
     """The circuit breaker's state, shared by every concurrent worker."""
@@ -83,6 +96,14 @@ class BotRunLedger(Protocol):
 
     def conversation_for(self, deployment_id: str) -> str | None:
         """The conversation a deployment was for, or None if we never deployed it."""
+        ...
+
+    def get(self, conversation_id: str) -> LedgerEntry | None:
+        """The conversation's entry: which deployment and content are the latest."""
+        ...
+
+    def settle(self, conversation_id: str, deployment_id: str) -> None:
+        """Mark the entry's run ended, if it is still this deployment's."""
         ...
 
     def forget(self, conversation_id: str) -> None:

@@ -18,7 +18,7 @@ from cxbridge.calls.record import SyncStatus
 from cxbridge.core.errors import VersionConflict
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus, backoff_delay
 from cxbridge.crm.breaker import BreakerPolicy, after_calls
-from cxbridge.crm.outcome import CrmOutcome, CrmWriteResult
+from cxbridge.crm.outcome import CrmOutcome, CrmWriteResult, record_content
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -130,6 +130,7 @@ class CrmSyncService:
             handle_s=_seconds(record.handle_ms),
             call_date=record.call_date,
             disposition_time=record.disposition_time,
+            content=record_content(record),
         )
 
     # ---- the batch ---------------------------------------------------------------------------------
@@ -227,6 +228,9 @@ class CrmSyncService:
                 try:
                     self._records.mark_synced(record, result.crm_id)
                 except VersionConflict:  # the call changed while we wrote it: write it again soon
+                    # Reopened, so a newer version another worker wrote and marked before our (older)
+                    # write landed is not left "synced" while the CRM holds ours.
+                    self._records.reopen(record.conversation_id)
                     return self._later(item, record, "record-changed")
                 return Decision(Action.DONE)
             case WriteStatus.SUBMITTED:

@@ -100,11 +100,12 @@ def queue_actions() -> SqsQueueActions:
 def bot_callback_service() -> BotCallbackService:
     from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
     from cxbridge.crm.bot_callback import BotCallbackService  # noqa: PLC0415
+    from cxbridge.crm.queue import SqsJobQueue  # noqa: PLC0415
 
     s = crm_sync_settings()
-    return BotCallbackService(
-        bot_ledger(), DynamoSyncStatusStore(client("dynamodb"), s.call_records_table), queue_actions()
-    )
+    records = DynamoSyncStatusStore(client("dynamodb"), s.call_records_table)
+    jobs = SqsJobQueue(client("sqs"), s.crm_sync_queue_url)
+    return BotCallbackService(bot_ledger(), records, queue_actions(), jobs)
 
 
 wiring.register(

@@ -1,0 +1,104 @@
+"""The bot callback settles only what the run was given: an older run never marks a newer record synced."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from cxbridge.calls.event import CallEvent, EventKind
+from cxbridge.calls.record import CallRecord, SyncStatus, merge
+from cxbridge.crm.bot_callback import BotCallbackService
+from cxbridge.crm.outcome import record_content
+from tests.fakes.crm import InMemorySyncStatusStore
+from tests.fakes.ledger import InMemoryBotDeploymentLedger
+
+if TYPE_CHECKING:
+    from cxbridge.crm.job import CrmJob
+
+CID = "c-1"
+
+
+def wrapped_up(code: str, at: int, base: CallRecord | None = None) -> CallRecord:
+    event = CallEvent(EventKind.ACW, CID, "agent", at, user_id="u-1", wrapup_code_id=code)
+    merged = merge(base, event).record
+    return replace(merged, version=(base.version if base else 0) + 1)
+
+
+class Queues:
+    def __init__(self) -> None:
+        self.jobs: list[CrmJob] = []
+        self.dead: list[str] = []
+
+    def send(self, job: CrmJob) -> None:
+        self.jobs.append(job)
+
+    def delay(self, receipt_handle: str, seconds: float) -> None:
+        raise AssertionError("the callback never delays")
+
+    def dead_letter(self, body: str, reason: str, conversation_id: str | None) -> None:
+        self.dead.append(reason)
+
+
+def deployed(ledger: InMemoryBotDeploymentLedger, record: CallRecord, deployment_id: str) -> None:
+    assert ledger.claim(CID, record_content(record)) is None
+    ledger.record_deployment(CID, deployment_id)
+
+
+def setup(
+    record: CallRecord,
+) -> tuple[InMemoryBotDeploymentLedger, InMemorySyncStatusStore, Queues, BotCallbackService]:
+    ledger, store, queues = InMemoryBotDeploymentLedger(), InMemorySyncStatusStore([record]), Queues()
+    return ledger, store, queues, BotCallbackService(ledger, store, queues, queues)
+
+
+def test_a_completed_run_for_the_current_content_marks_the_call_synced() -> None:
+    v1 = wrapped_up("w-sale", 1_000)
+    ledger, store, queues, service = setup(v1)
+    deployed(ledger, v1, "d-1")
+
+    assert service.settle("d-1", "COMPLETED") == "synced"
+    assert store.records[CID].sync_status is SyncStatus.SYNCED
+    assert queues.jobs == []
+
+
+def test_a_disposition_changed_after_the_deploy_is_not_marked_synced_and_is_sent() -> None:
+    """The review's lost update: the bot was given the old disposition; the record now holds a new one."""
+    v1 = wrapped_up("w-sale", 1_000)
+    ledger, store, queues, service = setup(v1)
+    deployed(ledger, v1, "d-1")
+    store.records[CID] = wrapped_up("w-billing", 2_000, v1)  # the agent changed the wrap-up
+
+    assert service.settle("d-1", "COMPLETED") == "superseded"
+    assert store.records[CID].sync_status is SyncStatus.PENDING
+    assert [j.wrapupCodeId for j in queues.jobs] == ["w-billing"]
+    entry = ledger.get(CID)
+    assert entry is not None
+    assert entry.settled  # the older run has ended: the newer content may deploy
+    assert ledger.claim(CID, record_content(store.records[CID])) is None
+
+
+def test_a_late_callback_for_an_older_deployment_changes_nothing_but_queues_the_record() -> None:
+    v1 = wrapped_up("w-sale", 1_000)
+    ledger, store, queues, service = setup(v1)
+    deployed(ledger, v1, "d-1")
+    ledger.settle(CID, "d-1")
+    v2 = wrapped_up("w-billing", 2_000, v1)
+    store.records[CID] = v2
+    deployed(ledger, v2, "d-2")
+
+    assert service.settle("d-1", "COMPLETED") == "superseded"
+    assert service.settle("d-1", "RUN_FAILED") == "superseded"
+    assert store.records[CID].sync_status is SyncStatus.PENDING
+    assert queues.dead == []
+    assert service.settle("d-2", "COMPLETED") == "synced"
+
+
+def test_a_failed_run_for_the_current_content_is_dead_lettered_and_forgotten() -> None:
+    v1 = wrapped_up("w-sale", 1_000)
+    ledger, store, queues, service = setup(v1)
+    deployed(ledger, v1, "d-1")
+
+    assert service.settle("d-1", "RUN_FAILED") == "failed"
+    assert queues.dead == ["bot:RUN_FAILED"]
+    assert store.records[CID].sync_status is SyncStatus.FAILED
+    assert ledger.get(CID) is None
