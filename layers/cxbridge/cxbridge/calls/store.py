@@ -28,6 +28,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
+BY_CALL_DATE = "byCallDate"
+# When the reconciler last re-queued a stranded record's job (epoch ms).
+REQUEUED_AT = "requeuedAt"
 # What the ingest writes (all but the key); every other attribute belongs to the CRM side.
 RECORD_ATTRIBUTES = (
     "version",
@@ -239,3 +242,68 @@ class DynamoSyncStatusStore:
 
     def reopen(self, conversation_id: str) -> None:
         self._settle(conversation_id, {"syncStatus": SyncStatus.PENDING.value}, None)
+
+    def _pending_ids(self, call_date: str) -> list[str]:
+        """The day's pending conversations, from the ``byCallDate`` index (eventually consistent)."""
+        ids: list[str] = []
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_CALL_DATE,
+            "KeyConditionExpression": "callDate = :d",
+            "FilterExpression": "syncStatus = :p",
+            "ProjectionExpression": "conversationId",
+            "ExpressionAttributeValues": {":d": {"S": call_date}, ":p": {"S": SyncStatus.PENDING.value}},
+        }
+        while True:
+            try:
+                resp = self._client.query(**args)
+            except (ClientError, BotoCoreError) as exc:
+                raise TransientFailure(f"pending records query failed: {type(exc).__name__}") from None
+            ids += [item["conversationId"]["S"] for item in resp.get("Items", [])]
+            if "LastEvaluatedKey" not in resp:
+                return ids
+            args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def stranded(self, call_dates: Sequence[str], quiet_since_ms: int) -> list[CallRecord]:
+        """Pending records of those days untouched since ``quiet_since_ms``: neither an ingest write nor a
+        reconciler's re-queue since then (strongly consistent reads of the index's candidates)."""
+        ids = [cid for day in call_dates for cid in self._pending_ids(day)]
+        found: list[CallRecord] = []
+        for start in range(0, len(ids), 100):
+            keys = [{"conversationId": {"S": c}} for c in ids[start : start + 100]]
+            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                try:
+                    resp = self._client.batch_get_item(RequestItems=request)
+                except (ClientError, BotoCoreError) as exc:
+                    raise TransientFailure(f"call records read failed: {type(exc).__name__}") from None
+                for item in resp.get("Responses", {}).get(self._table, []):
+                    touched = max(int(item.get(a, {}).get("N", 0)) for a in ("updatedAt", REQUEUED_AT))
+                    if item.get("syncStatus", {}).get("S") == SyncStatus.PENDING.value and touched < quiet_since_ms:
+                        found.append(record_from_item(item))
+                request = resp.get("UnprocessedKeys") or {}
+        return found
+
+    def mark_requeued(self, conversation_id: str, now_ms: int, quiet_since_ms: int) -> bool:
+        """Claim the re-queue of a stranded record (a conditional marker, version untouched): False if
+        the record settled, or another pass re-queued it, since ``quiet_since_ms``."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"conversationId": {"S": conversation_id}},
+                UpdateExpression="SET #r = :now",
+                ConditionExpression="syncStatus = :p AND (attribute_not_exists(#r) OR #r < :since)",
+                ExpressionAttributeNames={"#r": REQUEUED_AT},
+                ExpressionAttributeValues={
+                    ":now": {"N": str(now_ms)},
+                    ":since": {"N": str(quiet_since_ms)},
+                    ":p": {"S": SyncStatus.PENDING.value},
+                },
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise TransientFailure(f"call record update failed: {type(exc).__name__}") from None
+        except BotoCoreError as exc:
+            raise TransientFailure(f"call record update failed: {type(exc).__name__}") from None
+        return True

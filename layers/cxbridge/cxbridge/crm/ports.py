@@ -121,3 +121,23 @@ class QueueActions(Protocol):
     def dead_letter(self, body: str, reason: str, conversation_id: str | None) -> None:
         """Put the message on the dead-letter queue with the reason as an attribute."""
         ...
+
+
+class StrandedRecords(Protocol):
+    """The call records as the reconciler finds and re-queues them."""
+
+    def stranded(self, call_dates: Sequence[str], quiet_since_ms: int) -> list[CallRecord]:
+        """Pending records of those UTC days that nothing (ingest or re-queue) touched since then."""
+        ...
+
+    def mark_requeued(self, conversation_id: str, now_ms: int, quiet_since_ms: int) -> bool:
+        """Claim one re-queue (conditional): False if it settled or another pass re-queued it since."""
+        ...
+
+
+class ControlRoom(Protocol):
+    """What the reconciler asks an RPA Control Room about a deployed run."""
+
+    def run_status(self, deployment_id: str) -> str | None:
+        """The run's status (``COMPLETED``, ``RUNNING``, ...), or None if unknown."""
+        ...
