@@ -126,3 +126,23 @@ def test_an_ingest_dead_letter_of_a_failed_event_invokes_its_function_again(stac
         counts = replay_ingest(stack.sqs, None, lambda_client, dlq, records=records, jobs=jobs)
         stub.assert_no_pending_responses()
     assert counts["events_invoked"] == 1
+
+
+def test_the_local_stream_source_gives_up_after_its_retries_and_writes_the_on_failure_record(stack: Stack) -> None:
+    """As Lambda does with MaximumRetryAttempts: the batch is skipped and its metadata sent on."""
+    from local.streams import StreamPump
+
+    data = {**body("acw-a"), "conversationId": "conv-doomed"}
+    assert stack.invoke("ingest_acw", api_gateway_event("/genesys/conversations/acw", data))["statusCode"] == 202
+    sent: list[dict[str, Any]] = []
+    pump = StreamPump(stack.dynamodb, boto3.client("dynamodbstreams"), TABLE, max_retries=2, on_failure=sent.append)
+
+    def failing(event: dict[str, Any]) -> dict[str, Any]:
+        return {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in event["Records"]]}
+
+    deliveries = [pump.pump(failing) for _ in range(4)]
+
+    assert deliveries == [1, 1, 1, 0]
+    (record,) = sent
+    assert record["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
