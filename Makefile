@@ -77,7 +77,7 @@ bench: install  ## the DESIGN.md figures (QUICK=1 for a small run); last line is
 toil: install  ## the toil report on generated calls, no AWS: a table and toil-report.html (DATE= DAYS= SCOPE=org|queue SOURCE=records|genesys-analytics OUT=)
 	$(PY) -m scripts.toil $(if $(DATE),--date $(DATE)) $(if $(DAYS),--days $(DAYS)) $(if $(SCOPE),--scope $(SCOPE)) $(if $(SOURCE),--source $(SOURCE)) $(if $(OUT),--out $(OUT))
 
-redrive: install  ## move dead letters back to their queue (STACK=cxbridge QUEUE=crm-sync|ingest RATE=)
+redrive: install  ## dead letters back on their path: crm-sync by a message move, ingest replayed from what each holds (STACK=cxbridge QUEUE=crm-sync|ingest RATE=)
 	$(PY) -m scripts.redrive --stack $(or $(STACK),cxbridge) --queue $(or $(QUEUE),crm-sync) $(if $(RATE),--rate $(RATE))
 
 deploy: build  ## sam deploy (ENV=dev|prod picks the samconfig.toml environment)

@@ -127,6 +127,15 @@ def _authorize(
     return True, authorizer_context(claims)
 
 
+def response_headers(headers: dict[str, str] | None, multi: dict[str, list[str]] | None) -> list[tuple[str, str]]:
+    """What API Gateway sends for a proxy answer: ``headers`` and ``multiValueHeaders`` both (a name in
+    both keeps the multi-value list)."""
+    lists = {k.lower(): (k, v) for k, v in (multi or {}).items()}
+    single = {"Content-Type": "application/json", **(headers or {})}
+    pairs = [(k, v) for k, v in single.items() if k.lower() not in lists]
+    return pairs + [(k, v) for k, values in lists.values() for v in values]
+
+
 def make_server(
     host: str,
     port: int,
@@ -143,10 +152,16 @@ def make_server(
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def _send(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self,
+            status: int,
+            body: str,
+            headers: dict[str, str] | None = None,
+            multi: dict[str, list[str]] | None = None,
+        ) -> None:
             data = body.encode()
             self.send_response(status)
-            for k, v in {"Content-Type": "application/json", **(headers or {})}.items():
+            for k, v in response_headers(headers, multi):
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -175,7 +190,8 @@ def make_server(
             event["requestContext"]["authorizer"] = claims
             with lock:  # one invocation at a time, like one warm Lambda container
                 result = invoke(route.function, event)
-            self._send(int(result.get("statusCode", 200)), result.get("body") or "", result.get("headers"))
+            status, text = int(result.get("statusCode", 200)), result.get("body") or ""
+            self._send(status, text, result.get("headers"), result.get("multiValueHeaders"))
 
         def __getattr__(self, name: str) -> Any:
             """Every method (GET ... TRACE, QUERY, anything) goes to ``_dispatch``, as API Gateway takes them all."""

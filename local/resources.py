@@ -39,9 +39,25 @@ class LocalResources:
             return self._ref(value["Ref"])
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             return self._get_att(*value["Fn::GetAtt"])
+        if isinstance(value, dict) and "Fn::If" in value:
+            condition, when_true, when_false = value["Fn::If"]
+            return self.resolve(when_true if self._condition(condition) else when_false)
         if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
             return re.sub(r"\$\{([^}]+)\}", lambda m: str(self._sub_variable(m.group(1))), value["Fn::Sub"])
         return value
+
+    def _condition(self, name: str) -> bool:
+        """A template condition (``Fn::Equals``, ``Fn::Not``) on the parameters as the local stack sets them."""
+
+        def holds(expression: Any) -> bool:
+            if "Fn::Equals" in expression:
+                left, right = (self.resolve(v) for v in expression["Fn::Equals"])
+                return bool(str(left) == str(right))
+            if "Fn::Not" in expression:
+                return not holds(expression["Fn::Not"][0])
+            return self._condition(expression["Condition"])
+
+        return holds(load_template()["Conditions"][name])
 
     def _sub_variable(self, name: str) -> Any:
         """A ``${...}`` of ``Fn::Sub``: a pseudo parameter, ``Logical.Attr``, or a reference."""

@@ -11,6 +11,7 @@ the template appears here with no second edit.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -38,7 +39,7 @@ from local.sandboxes.genesys import GenesysSandbox
 from local.sandboxes.salesforce import SalesforceSandbox
 from local.sqs_source import SqsEventSource
 from local.streams import StreamPump
-from local.template import ROOT, resources_of_type
+from local.template import ROOT, load_template, resources_of_type
 from local.toil_data import PLANTED, wrapup_code_names
 from local.workitems import InProcessLambdas, _patient_stop, statuses_of
 
@@ -115,6 +116,11 @@ class LocalStack:
     _stopping: threading.Event = field(default_factory=threading.Event, init=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False)
     _handlers: dict[str, Callable[..., Any]] = field(default_factory=dict, init=False)
+    _container_locks: dict[str, threading.Lock] = field(default_factory=dict, init=False)
+    # The context a concurrent container's invocation gets (the fault run shortens some workers' time).
+    context_for: Callable[[str, int], LocalContext] = field(
+        default=lambda name, timeout_ms: LocalContext(function_name=name, timeout_ms=timeout_ms)
+    )
 
     # ---- set-up -----------------------------------------------------------------------------------
 
@@ -143,6 +149,7 @@ class LocalStack:
 
         functions = resources_of_type("AWS::Serverless::Function")
         self._functions = functions
+        self._global_timeout = load_template()["Globals"]["Function"].get("Timeout", 3)
         worktypes = json.loads((ROOT / "layers/cxbridge/cxbridge/workitems/worktypes.json").read_text())
         codes = {**DEMO_WRAPUP_CODES, **wrapup_code_names(PLANTED)}
         self.genesys = GenesysSandbox(seed=self.seed, wrapup_codes=codes, task_statuses=statuses_of(worktypes))
@@ -189,13 +196,38 @@ class LocalStack:
 
     # ---- invoking -----------------------------------------------------------------------------------
 
-    def handler(self, logical_id: str) -> Callable[..., Any]:
-        if logical_id not in self._handlers:
+    def handler(self, logical_id: str, container: int = 0) -> Callable[..., Any]:
+        """The function's handler in one of its containers: container 0 is the module as imported; each
+        other container loads the module again, so module-level state (a batch processor) is its own."""
+        key = f"{logical_id}#{container}"
+        if key not in self._handlers:
             props = self._functions[logical_id]["Properties"]
             module_name, attr = props["Handler"].rsplit(".", 1)
             package = props["CodeUri"].strip("/").replace("/", ".")
-            self._handlers[logical_id] = getattr(importlib.import_module(f"{package}.{module_name}"), attr)
-        return self._handlers[logical_id]
+            if container == 0:
+                module = importlib.import_module(f"{package}.{module_name}")
+            else:
+                path = ROOT / props["CodeUri"] / f"{module_name}.py"
+                spec = importlib.util.spec_from_file_location(f"{package}.{module_name}_container{container}", path)
+                if spec is None or spec.loader is None:
+                    raise ImportError(path)
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+            self._handlers[key] = getattr(module, attr)
+        return self._handlers[key]
+
+    def concurrency(self, logical_id: str) -> int:
+        """Concurrent invocations the template allows an SQS-triggered function (``MaximumConcurrency``)."""
+        for event in self._functions[logical_id]["Properties"].get("Events", {}).values():
+            scaling = event.get("Properties", {}).get("ScalingConfig", {})
+            if event["Type"] == "SQS" and "MaximumConcurrency" in scaling:
+                return int(self.resources.resolve(scaling["MaximumConcurrency"]))
+        return 1
+
+    def timeout_ms(self, logical_id: str) -> int:
+        """The function's ``Timeout`` (or the template's global one), for its context's time left."""
+        timeout = self._functions[logical_id]["Properties"].get("Timeout") or self._global_timeout
+        return int(self.resources.resolve(timeout)) * 1000
 
     def _locked(self, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
         def run(event: dict[str, Any], context: Any) -> Any:
@@ -206,7 +238,14 @@ class LocalStack:
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         """Invoke a function in-process, as its event source would."""
-        return self._locked(logical_id)(event, LocalContext(function_name=logical_id))
+        context = LocalContext(function_name=logical_id, timeout_ms=self.timeout_ms(logical_id))
+        return self._locked(logical_id)(event, context)
+
+    def invoke_in(self, logical_id: str, container: int, event: dict[str, Any]) -> Any:
+        """Invoke one of the function's concurrent containers (its own lock, not the stack's)."""
+        context = self.context_for(logical_id, self.timeout_ms(logical_id))
+        with self._container_locks.setdefault(f"{logical_id}#{container}", threading.Lock()):
+            return self.handler(logical_id, container)(event, context)
 
     # ---- event sources ------------------------------------------------------------------------------
 
@@ -235,17 +274,45 @@ class LocalStack:
                     queue = props["Queue"]["Fn::GetAtt"][0]
                     batch = self.sqs_batch_size or int(self.resources.resolve(props.get("BatchSize", 10)))
                     window = float(self.resources.resolve(props.get("MaximumBatchingWindowInSeconds", 0)))
-                    source = SqsEventSource(boto3.client("sqs"), self.resources.queue_urls[queue], batch, window)
-                    self._spawn(self._loop, lambda s=source, f=logical_id: s.poll(lambda e: self.invoke(f, e)))
+                    for container in range(self.concurrency(logical_id)):
+                        source = SqsEventSource(boto3.client("sqs"), self.resources.queue_urls[queue], batch, window)
+                        if self.concurrency(logical_id) == 1:
+                            self._spawn(self._loop, lambda s=source, f=logical_id: s.poll(lambda e: self.invoke(f, e)))
+                        else:  # MaximumConcurrency pollers, each its own container: their races show here
+                            step = self._container_step(source, logical_id, container)
+                            self._spawn(self._loop, step)
                 elif event["Type"] == "DynamoDB":
                     table = self.resources.tables[props["Stream"]["Fn::GetAtt"][0]]
-                    pump = StreamPump(boto3.client("dynamodb"), boto3.client("dynamodbstreams"), table)
+                    pump = StreamPump(
+                        boto3.client("dynamodb"),
+                        boto3.client("dynamodbstreams"),
+                        table,
+                        int(self.resources.resolve(props.get("BatchSize", 100))),
+                        max_retries=props.get("MaximumRetryAttempts"),
+                        on_failure=self._on_failure_destination(props),
+                    )
                     self._spawn(self._loop, lambda p=pump, f=logical_id: p.pump(lambda e: self.invoke(f, e)))
                 elif event["Type"] in {"Schedule", "ScheduleV2"}:
                     expression = str(self.resources.resolve(props.get("Schedule") or props.get("ScheduleExpression")))
                     self.schedules.append(Schedule(logical_id, expression))
         if self.schedules:
             self._spawn(self._timer)
+
+    def _on_failure_destination(self, props: dict[str, Any]) -> Callable[[dict[str, Any]], None] | None:
+        """Send an event source's on-failure record to its SQS destination, as Lambda does."""
+        destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if destination is None:
+            return None
+        url = self.resources.queue_urls[destination["Fn::GetAtt"][0]]
+        sqs = boto3.client("sqs")
+
+        def send(record: dict[str, Any]) -> None:
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+
+        return send
+
+    def _container_step(self, source: SqsEventSource, logical_id: str, container: int) -> Callable[[], int]:
+        return lambda: source.poll(lambda e: self.invoke_in(logical_id, container, e))
 
     def _spawn(self, target: Callable[..., Any], *args: Any) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)

@@ -13,14 +13,28 @@ class StreamPump:
 
     Records a handler reports as failed (``batchItemFailures``) are delivered again on the next pump,
     from the first failed sequence number of their shard, as Lambda does with ``ReportBatchItemFailures``.
+    After ``max_retries`` retries of one batch, ``on_failure`` gets the record Lambda sends to the
+    on-failure destination (batch metadata only, ``DDBStreamBatchInfo``) and the batch is skipped.
     """
 
-    def __init__(self, dynamodb: Any, streams: Any, table_name: str, batch_size: int = 100) -> None:
+    def __init__(
+        self,
+        dynamodb: Any,
+        streams: Any,
+        table_name: str,
+        batch_size: int = 100,
+        *,
+        max_retries: int | None = None,
+        on_failure: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self._streams = streams
         self._arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
         self._batch_size = batch_size
+        self._max_retries = max_retries
+        self._on_failure = on_failure
         self._iterators: dict[str, str] = {}
         self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._retries: dict[str, int] = {}
 
     def _shard_ids(self) -> list[str]:
         shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
@@ -46,7 +60,31 @@ class StreamPump:
                 failures = (handler({"Records": batch}) or {}).get("batchItemFailures", [])
                 if failures:
                     first = min(int(f["itemIdentifier"]) for f in failures)
-                    retry = [r for r in batch + records if int(r["dynamodb"]["SequenceNumber"]) >= first]
-                    self._pending[shard_id] = retry
+                    failed = [r for r in batch if int(r["dynamodb"]["SequenceNumber"]) >= first]
+                    self._retries[shard_id] = self._retries.get(shard_id, 0) + 1
+                    if self._max_retries is not None and self._retries[shard_id] > self._max_retries:
+                        self._give_up(shard_id, failed)
+                        continue  # the batch is skipped; the records after it go on
+                    self._pending[shard_id] = failed + records
                     break
+                self._retries.pop(shard_id, None)
         return delivered
+
+    def _give_up(self, shard_id: str, failed: list[dict[str, Any]]) -> None:
+        """Retries exhausted: what Lambda writes to the on-failure destination, then on with the shard."""
+        self._retries.pop(shard_id, None)
+        if self._on_failure is None:
+            return
+        self._on_failure(
+            {
+                "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": self._max_retries},
+                "version": "1.0",
+                "DDBStreamBatchInfo": {
+                    "shardId": shard_id,
+                    "startSequenceNumber": failed[0]["dynamodb"]["SequenceNumber"],
+                    "endSequenceNumber": failed[-1]["dynamodb"]["SequenceNumber"],
+                    "batchSize": len(failed),
+                    "streamArn": self._arn,
+                },
+            }
+        )

@@ -36,7 +36,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             result = BotRunResult.model_validate(body)
         except ValidationError as exc:
             raise InvalidRequest("invalid bot callback", apigw.field_errors(exc)) from None
-        done = wiring.bot_callback_service().settle(result.deploymentId, result.status, token)
+        done = wiring.bot_callback_service().settle_callback(result.deploymentId, result.status, token)
     except RequestRejected as exc:
         return apigw.rejection(exc)
     except UnknownDeployment:

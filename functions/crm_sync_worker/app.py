@@ -18,7 +18,13 @@ from cxbridge.crm.worker import ReceivedMessage, run_batch
 
 # A batch where every message is delayed (the CRM throttles) is normal, not an invocation error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-METRICS = {"written": "RecordsWritten", "retried": "Retried", "throttled": "Throttled", "dead_lettered": "DeadLettered"}
+METRICS = {
+    "written": "RecordsWritten",
+    "retried": "Retried",
+    "throttled": "Throttled",
+    "dead_lettered": "DeadLettered",
+    "deferred": "DeferredForTime",
+}
 
 
 class KeptOnQueue(Exception):
@@ -35,7 +41,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     ]
     service = wiring.crm_sync_service()
     requests_before = service.crm_requests
-    outcome = run_batch(messages, service, wiring.queue_actions())
+    outcome = run_batch(messages, service, wiring.queue_actions(), context.get_remaining_time_in_millis)
     for key, name in METRICS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=outcome.counts[key])
     metrics.add_metric(name="CrmRequests", unit=MetricUnit.Count, value=service.crm_requests - requests_before)

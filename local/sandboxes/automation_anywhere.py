@@ -12,17 +12,19 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from local.sandboxes.base import SANDBOX_SECRET, Knobs, Reply, Request, Route, SandboxServer
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
 INPUT_TYPES = frozenset({"STRING", "NUMBER", "BOOLEAN", "LIST", "DICTIONARY", "DATETIME"})
 CALLBACK_TIMEOUT_S = 5.0
@@ -65,7 +67,8 @@ def _deploy_error(body: Any) -> str | None:
 
 
 def _matches(item: dict[str, Any], rule: Any) -> bool:
-    """The activity-list filter: ``eq``/``ne`` on a field, ``and``/``or`` over ``operands``."""
+    """The activity-list filter: ``eq``/``ne``/``gt``/``lt`` on a field (compared as text, which orders ISO
+    times), ``and``/``or`` over ``operands``."""
     if not isinstance(rule, dict):
         raise TypeError("filter must be an object")
     operator = rule.get("operator")
@@ -75,6 +78,9 @@ def _matches(item: dict[str, Any], rule: Any) -> bool:
     if operator in ("eq", "ne"):
         equal = str(item.get(str(rule.get("field")))) == str(rule.get("value"))
         return equal if operator == "eq" else not equal
+    if operator in ("gt", "lt"):
+        held, value = str(item.get(str(rule.get("field")))), str(rule.get("value"))
+        return held > value if operator == "gt" else held < value
     raise TypeError(f"unsupported operator {operator!r}")
 
 
@@ -91,7 +97,10 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` stamps each run's ``createdOn`` (tests move it with their own)."""
+        self.clock = clock
         self.username = username
         self.api_key = api_key
         self.callback_hosts = frozenset(callback_hosts)
@@ -180,6 +189,7 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
             "callbackInfo": body.get("callbackInfo"),
             "status": "DEPLOYED",
             "progress": 0,
+            "createdOn": datetime.fromtimestamp(self.clock(), tz=UTC).isoformat(),
         }
         return Reply(201, {"deploymentId": deployment_id, "automationName": automation_name})
 
@@ -192,7 +202,10 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
             runs = [
                 {
                     "id": f"{run['deploymentId']}_{index:016x}",
-                    **{k: run[k] for k in ("deploymentId", "automationName", "fileId", "status", "progress")},
+                    **{
+                        k: run[k]
+                        for k in ("deploymentId", "automationName", "fileId", "status", "progress", "createdOn")
+                    },
                 }
                 for index, run in enumerate(self.deployments.values(), start=1)
             ]

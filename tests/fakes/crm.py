@@ -41,6 +41,10 @@ class InMemorySyncStatusStore:
         self.records[conversation_id] = replace(stored, version=stored.version + 1, sync_status=SyncStatus.FAILED)
         self.reasons[conversation_id] = reason
 
+    def reopen(self, conversation_id: str) -> None:
+        stored = self.records[conversation_id]
+        self.records[conversation_id] = replace(stored, version=stored.version + 1, sync_status=SyncStatus.PENDING)
+
 
 class InMemoryBreakerStore:
     """``BreakerStore`` in process memory (one worker)."""

@@ -20,18 +20,27 @@ class InMemoryBotDeploymentLedger:
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: dict[str, LedgerEntry] = {}
+        self._deployments: dict[str, str] = {}  # deployment id -> conversation, kept as the durable one does
 
-    def claim(self, conversation_id: str) -> LedgerEntry | None:
+    def claim(self, conversation_id: str, content: str) -> LedgerEntry | None:
         with self._lock:
             existing = self._entries.get(conversation_id)
-            if existing is None:
-                self._entries[conversation_id] = LedgerEntry(conversation_id, self._clock())
+            if existing is None or (existing.settled and existing.content != content):
+                self._entries[conversation_id] = LedgerEntry(conversation_id, self._clock(), content=content)
+                return None
             return existing
+
+    def settle(self, conversation_id: str, deployment_id: str) -> None:
+        with self._lock:
+            entry = self._entries.get(conversation_id)
+            if entry is not None and entry.deployment_id == deployment_id:
+                self._entries[conversation_id] = replace(entry, settled=True)
 
     def record_deployment(self, conversation_id: str, deployment_id: str) -> None:
         with self._lock:
             entry = self._entries.get(conversation_id) or LedgerEntry(conversation_id, self._clock())
             self._entries[conversation_id] = replace(entry, deployment_id=deployment_id)
+            self._deployments[deployment_id] = conversation_id
 
     def release(self, conversation_id: str) -> None:
         with self._lock:
@@ -47,7 +56,7 @@ class InMemoryBotDeploymentLedger:
     def conversation_for(self, deployment_id: str) -> str | None:
         """The conversation a Control Room callback is about."""
         with self._lock:
-            return next((c for c, e in self._entries.items() if e.deployment_id == deployment_id), None)
+            return self._deployments.get(deployment_id)
 
     def get(self, conversation_id: str) -> LedgerEntry | None:
         """The entry as it stands (for inspection)."""

@@ -244,3 +244,33 @@ def test_every_lambda_event_in_events_runs_its_function(stack: Stack) -> None:
         else:
             assert result["status"] == "accepted", path.name
     assert {j["conversationId"] for j in stack.queued_jobs()} == {body("acw-a")["conversationId"]}
+
+
+def test_an_event_after_the_crm_sync_keeps_the_crm_id_and_sync_time(stack: Stack) -> None:
+    from cxbridge.calls.store import DynamoSyncStatusStore, record_from_item
+
+    cid = body("acw-a")["conversationId"]
+    post(stack, "acw-a")
+    synced = DynamoSyncStatusStore(stack.dynamodb, "CallRecordsTable")
+    item = stack.record(cid)
+    assert item is not None
+    synced.mark_synced(record_from_item(item), "a0Q000000000001")
+    post(stack, "customer-end-a")  # a later event that changes the record, not the disposition
+    item = stack.record(cid)
+    assert item is not None
+    assert "customer.end" in json.dumps(item["cells"])
+    assert item["crmId"] == {"S": "a0Q000000000001"}
+    assert "syncedAt" in item
+    assert item["syncStatus"] == {"S": "synced"}
+
+
+def test_an_event_after_a_failed_sync_keeps_the_reason(stack: Stack) -> None:
+    from cxbridge.calls.store import DynamoSyncStatusStore
+
+    cid = body("acw-a")["conversationId"]
+    post(stack, "acw-a")
+    DynamoSyncStatusStore(stack.dynamodb, "CallRecordsTable").mark_failed(cid, "retries-exhausted:http:503")
+    post(stack, "user-end-a")
+    item = stack.record(cid)
+    assert item is not None
+    assert item["syncError"] == {"S": "retries-exhausted:http:503"}

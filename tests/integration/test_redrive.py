@@ -1,15 +1,23 @@
-"""The redrive command: finds the dead-letter queue from the stack and starts an SQS message move task."""
+"""The redrive command: a message move for the CRM-sync dead letters, a replay for the ingest ones."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from scripts.redrive import dead_letter_queue_arn, move_by_hand, redrive
+from cxbridge.calls.store import DynamoSyncStatusStore
+from cxbridge.crm.queue import SqsJobQueue
+from scripts.build_events import api_gateway_event
+from scripts.redrive import dead_letter_queue_arn, move_by_hand, redrive, replay_ingest
+from tests.builders import body
+from tests.integration.conftest import TABLE
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Stack
 
 DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:CrmSyncDeadLetterQueue"
 
@@ -52,3 +60,89 @@ def test_move_by_hand_keeps_body_and_reason() -> None:
     assert moved["Body"] == '{"conversationId": "c1"}'
     assert moved["MessageAttributes"]["reason"]["StringValue"] == "REQUIRED_FIELD_MISSING"
     assert "Messages" not in sqs.receive_message(QueueUrl=dlq)
+
+
+def stream_failure(stack: Stack) -> dict[str, Any]:
+    """The on-failure record Lambda writes when the outbox's retries on a stream batch run out."""
+    streams = boto3.client("dynamodbstreams")
+    arn = stack.dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    return {
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 11},
+        "version": "1.0",
+        "DDBStreamBatchInfo": {
+            "shardId": shard["ShardId"],
+            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "batchSize": len(records),
+            "streamArn": arn,
+        },
+    }
+
+
+def test_an_ingest_dead_letter_of_a_stream_batch_requeues_the_pending_calls_it_touched(stack: Stack) -> None:
+    """The review's case: stream retries ran out, the dead letter holds batch metadata only."""
+    for cid in ("conv-1", "conv-2"):
+        data = {**body("acw-a"), "conversationId": cid}
+        assert stack.invoke("ingest_acw", api_gateway_event("/genesys/conversations/acw", data))["statusCode"] == 202
+    dlq = stack.resources.queue_urls["IngestDeadLetterQueue"]
+    stack.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(stream_failure(stack)))
+    stack.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"something": "else"}))
+    records = DynamoSyncStatusStore(stack.dynamodb, TABLE)
+    jobs = SqsJobQueue(stack.sqs, stack.queue_url)
+
+    counts = replay_ingest(stack.sqs, boto3.client("dynamodbstreams"), None, dlq, records=records, jobs=jobs)
+
+    assert counts == {"stream_batches": 1, "jobs_queued": 2, "events_invoked": 0, "kept": 1}
+    assert sorted(j["conversationId"] for j in stack.queued_jobs()) == ["conv-1", "conv-2"]
+    attrs = stack.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+    left = int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+    assert left == 1  # the one it could not read is kept
+
+
+def test_an_ingest_dead_letter_of_a_failed_event_invokes_its_function_again(stack: Stack) -> None:
+    dlq = stack.resources.queue_urls["IngestDeadLetterQueue"]
+    event = body("acw-b1")
+    failure = {
+        "requestContext": {"functionArn": "arn:aws:lambda:us-east-1:123456789012:function:IngestAcwFunction:live"},
+        "requestPayload": event,
+    }
+    stack.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(failure))
+    lambda_client = boto3.client("lambda")
+    with Stubber(lambda_client) as stub:
+        stub.add_response(
+            "invoke",
+            {"StatusCode": 202},
+            {
+                "FunctionName": failure["requestContext"]["functionArn"],
+                "InvocationType": "Event",
+                "Payload": json.dumps(event).encode(),
+            },
+        )
+        records = DynamoSyncStatusStore(stack.dynamodb, TABLE)
+        jobs = SqsJobQueue(stack.sqs, stack.queue_url)
+        counts = replay_ingest(stack.sqs, None, lambda_client, dlq, records=records, jobs=jobs)
+        stub.assert_no_pending_responses()
+    assert counts["events_invoked"] == 1
+
+
+def test_the_local_stream_source_gives_up_after_its_retries_and_writes_the_on_failure_record(stack: Stack) -> None:
+    """As Lambda does with MaximumRetryAttempts: the batch is skipped and its metadata sent on."""
+    from local.streams import StreamPump
+
+    data = {**body("acw-a"), "conversationId": "conv-doomed"}
+    assert stack.invoke("ingest_acw", api_gateway_event("/genesys/conversations/acw", data))["statusCode"] == 202
+    sent: list[dict[str, Any]] = []
+    pump = StreamPump(stack.dynamodb, boto3.client("dynamodbstreams"), TABLE, max_retries=2, on_failure=sent.append)
+
+    def failing(event: dict[str, Any]) -> dict[str, Any]:
+        return {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in event["Records"]]}
+
+    deliveries = [pump.pump(failing) for _ in range(4)]
+
+    assert deliveries == [1, 1, 1, 0]
+    (record,) = sent
+    assert record["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"

@@ -18,10 +18,34 @@ def test_worker_consumes_the_crm_sync_queue_with_partial_batch_failures_and_a_co
     props = event["Properties"]
     assert props["Queue"] == {"Fn::GetAtt": ["CrmSyncQueue", "Arn"]}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert props["BatchSize"] == {"Ref": "CrmSyncBatchSize"}
+    assert props["BatchSize"] == {
+        "Fn::If": [
+            "SinkIsSalesforce",
+            {"Ref": "CrmSyncBatchSizeSalesforce"},
+            {
+                "Fn::If": [
+                    "SinkIsDynamics",
+                    {"Ref": "CrmSyncBatchSizeDynamics"},
+                    {"Ref": "CrmSyncBatchSizeAutomationAnywhere"},
+                ]
+            },
+        ]
+    }
     assert props["MaximumBatchingWindowInSeconds"] == {"Ref": "CrmSyncBatchWindowSeconds"}
     assert props["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "CrmSyncMaxConcurrency"}}
-    assert sam["Parameters"]["CrmSyncBatchSize"]["Default"] == 200
+
+
+def test_each_sinks_default_batch_fits_the_worker_timeout(sam: dict[str, Any]) -> None:
+    """One token fetch, then the sink's requests one after another, and the worker's settle reserve."""
+    from cxbridge.crm.sync import SETTLE_RESERVE_S
+
+    timeout = function(sam, "CrmSyncWorkerFunction")["Timeout"]
+    request_s = sam["Parameters"]["HttpTimeoutSeconds"]["Default"]
+    per_request = {"Salesforce": 200, "Dynamics": 1, "AutomationAnywhere": 1}  # records per request
+    for sink, records in per_request.items():
+        batch = sam["Parameters"][f"CrmSyncBatchSize{sink}"]["Default"]
+        requests = 1 + -(-batch // records)
+        assert requests * request_s + SETTLE_RESERVE_S <= timeout, sink
 
 
 def test_queue_visibility_covers_six_worker_timeouts(sam: dict[str, Any]) -> None:

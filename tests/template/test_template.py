@@ -121,7 +121,7 @@ def test_ingest_functions_may_only_read_and_conditionally_write_call_records(cfn
         assert table == [
             {
                 "Effect": "Allow",
-                "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+                "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                 "Resource": {"Fn::GetAtt": ["CallRecordsTable", "Arn"]},
             }
         ]

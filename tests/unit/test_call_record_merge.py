@@ -84,6 +84,25 @@ def test_an_old_event_still_moves_the_first_event_time_back() -> None:
     assert result.record.wrapup_code_id == acw.wrapup_code_id
 
 
+def test_agent_and_queue_come_from_one_event_when_two_share_a_millisecond() -> None:
+    t = 1_700_000_000_000
+    first = CallEvent(EventKind.USER_END, CONV, "leg-a", t, user_id="user-a", queue_id="q-2")
+    second = CallEvent(EventKind.USER_END, CONV, "leg-b", t, user_id="user-b", queue_id="q-1")
+    for events in ([first, second], [second, first]):
+        record, _ = fold(events)
+        assert record is not None
+        assert (record.user_id, record.queue_id) == ("user-b", "q-1")  # the greater identity, whole
+
+
+def test_the_disposition_and_the_agent_come_from_one_wrap_up_at_one_millisecond() -> None:
+    t = 1_700_000_000_000
+    a = CallEvent(EventKind.ACW, CONV, "leg-a", t, user_id="user-a", queue_id="q-1", wrapup_code_id="w-sale")
+    b = CallEvent(EventKind.ACW, CONV, "leg-b", t, user_id="user-b", queue_id="q-2", wrapup_code_id="w-billing")
+    record, _ = fold([a, b])
+    assert record is not None
+    assert (record.wrapup_code_id, record.user_id, record.queue_id) == ("w-billing", "user-b", "q-2")
+
+
 def test_a_changed_disposition_after_sync_queues_a_new_job() -> None:
     events = sample_conversation_b()
     record, _ = fold(events[:2])

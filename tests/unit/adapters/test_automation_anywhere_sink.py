@@ -120,9 +120,10 @@ def test_a_throttled_deploy_releases_the_claim_so_a_retry_deploys(
     assert len(control_room.state()["deployments"]) == 1
 
 
-def test_a_timed_out_deploy_keeps_its_claim_and_never_deploys_on_a_guess(
+def test_a_timed_out_deploy_is_looked_up_and_deployed_when_the_control_room_started_no_run(
     control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
 ) -> None:
+    control_room.clock = clock
     control_room.configure(timeout_ratio=1.0)
     sink = make_sink(control_room, ledger, clock, timeout_s=SHORT_TIMEOUT_S)
 
@@ -130,12 +131,69 @@ def test_a_timed_out_deploy_keeps_its_claim_and_never_deploys_on_a_guess(
     control_room.configure(timeout_ratio=0.0)
     in_flight = sink.write([outcome(1)])
     clock.advance(61)
-    ambiguous = sink.write([outcome(1)])
+    looked_up = sink.write([outcome(1)])
 
     assert (timed_out[0].status, timed_out[0].reason) == (WriteStatus.TRANSIENT, "timeout")
     assert (in_flight[0].status, in_flight[0].reason) == (WriteStatus.TRANSIENT, "deployment-in-flight")
-    assert (ambiguous[0].status, ambiguous[0].reason) == (WriteStatus.PERMANENT, "ambiguous-deployment")
-    assert control_room.requests("deploy") == 1
+    assert looked_up[0].status is WriteStatus.SUBMITTED
+    assert control_room.requests("activity_list") == 1
+    assert len(control_room.state()["deployments"]) == 1  # the lost request started nothing
+
+
+def test_an_unrecorded_claim_with_a_run_in_its_window_is_retried_never_deployed_again(
+    control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
+) -> None:
+    control_room.clock = clock
+    sink = make_sink(control_room, ledger, clock)
+    sink.write([outcome(2)])  # a run of this bot, created at the time of the claim below
+    assert ledger.claim("conv-0001", outcome(1).content) is None  # claimed; the answer was lost
+    clock.advance(61)
+
+    ambiguous = sink.write([outcome(1)])
+
+    assert (ambiguous[0].status, ambiguous[0].reason) == (WriteStatus.TRANSIENT, "ambiguous-deployment")
+    assert len(control_room.state()["deployments"]) == 1
+
+
+def run_ends(control_room: AutomationAnywhereSandbox, deployment_id: str, status: str = "COMPLETED") -> None:
+    """The run ends in the Control Room; its callback is lost."""
+    with control_room.lock:
+        control_room.deployments[deployment_id]["status"] = status
+
+
+def test_a_changed_disposition_waits_for_the_older_run_then_deploys_the_new_content(
+    control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
+) -> None:
+    sink = make_sink(control_room, ledger, clock)
+    first = sink.write([outcome(1, disposition="Resolved", content="v1")])
+    while_running = sink.write([outcome(1, disposition="Escalated", content="v2")])
+    clock.advance(61)
+    still_running = sink.write([outcome(1, disposition="Escalated", content="v2")])
+    run_ends(control_room, str(first[0].crm_id))
+    sent = sink.write([outcome(1, disposition="Escalated", content="v2")])
+
+    assert first[0].status is WriteStatus.SUBMITTED
+    assert (while_running[0].reason, still_running[0].reason) == ("deployment-in-flight", "previous-run-in-flight")
+    assert sent[0].status is WriteStatus.SUBMITTED
+    runs = control_room.state()["deployments"]
+    assert [r["deploymentId"] for r in runs] == [first[0].crm_id, sent[0].crm_id]
+    entry = ledger.get("conv-0001")
+    assert entry is not None
+    assert (entry.deployment_id, entry.content) == (sent[0].crm_id, "v2")
+
+
+def test_a_run_whose_callback_was_lost_is_settled_from_the_activity_list(
+    control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
+) -> None:
+    sink = make_sink(control_room, ledger, clock)
+    first = sink.write([outcome(1, content="v1")])
+    clock.advance(61)
+    run_ends(control_room, str(first[0].crm_id))
+
+    redelivered = sink.write([outcome(1, content="v1")])
+
+    assert (redelivered[0].status, redelivered[0].crm_id) == (WriteStatus.WRITTEN, first[0].crm_id)
+    assert len(control_room.state()["deployments"]) == 1
 
 
 def test_a_connection_never_made_releases_the_claim(

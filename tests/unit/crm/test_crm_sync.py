@@ -146,6 +146,26 @@ def test_a_record_that_changed_while_being_written_is_written_again() -> None:
     assert (decision.action, decision.reason) == (Action.RETRY, "record-changed")
 
 
+def test_an_older_write_landing_after_a_newer_one_was_marked_reopens_the_record() -> None:
+    """Two workers: the newer version is written and marked synced while the older write is in flight."""
+    store = InMemorySyncStatusStore([record("c1", code="w-old")])
+    newer = replace(record("c1", code="w-new", version=2), sync_status=SyncStatus.SYNCED)
+
+    class Overtaken(ScriptedCrm):
+        def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+            if not self.requests:
+                store.records["c1"] = newer  # the other worker wrote w-new and marked it meanwhile
+            return super().write(outcomes)  # then our w-old lands in the CRM
+
+    crm = Overtaken()
+    decision = service(crm, store).sync([item("c1")])["m-c1"]
+    assert decision.action is Action.RETRY
+    assert store.records["c1"].sync_status is SyncStatus.PENDING  # not "synced" over a CRM holding w-old
+    again = service(crm, store).sync([item("c1", receives=2)])["m-c1"]
+    assert again.action is Action.DONE
+    assert crm.rows["c1"].wrapup_code_id == "w-new"
+
+
 def test_a_run_of_failures_opens_the_breaker_and_later_batches_are_delayed_without_calls() -> None:
     store = InMemorySyncStatusStore([record(f"c{i}") for i in range(3)])
     crm = ScriptedCrm(answer={f"c{i}": WriteStatus.THROTTLED for i in range(3)}, max_batch=1)  # 3 requests
@@ -293,3 +313,63 @@ def test_every_conversation_ends_in_the_crm_once_or_in_the_dlq_with_a_reason(
         assert status is not SyncStatus.SYNCED or cid in crm.rows
         assert status is not SyncStatus.FAILED or cid in dead
     assert bad <= dead
+
+
+class HangingCrm:
+    """One record per request (Dataverse, the Control Room); some requests hang until the 5 s timeout."""
+
+    max_batch = 1
+
+    def __init__(self, clock: list[float], store: InMemorySyncStatusStore, hanging: set[str]) -> None:
+        self.clock, self.store, self.hanging = clock, store, hanging
+        self.rows: dict[str, int] = {}
+
+    def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+        (o,) = outcomes
+        written_before = [cid for cid, n in self.rows.items() if n]
+        assert all(self.store.records[cid].sync_status is SyncStatus.SYNCED for cid in written_before)
+        if o.conversation_id in self.hanging:
+            self.hanging.discard(o.conversation_id)  # it hangs once, then answers
+            self.clock[0] += 5.0
+            return [CrmWriteResult(o.conversation_id, WriteStatus.TRANSIENT, reason="timeout")]
+        self.clock[0] += 0.25
+        self.rows[o.conversation_id] = self.rows.get(o.conversation_id, 0) + 1
+        return [CrmWriteResult(o.conversation_id, WriteStatus.WRITTEN)]
+
+
+def test_a_batch_with_hanging_requests_stops_before_the_function_timeout_and_loses_nothing() -> None:
+    """The review's case: 200 records, 7 % of requests hanging for a 5 s timeout, a 60 s function."""
+    rnd = random.Random(14)
+    cids = [f"c{i:03d}" for i in range(200)]
+    store = InMemorySyncStatusStore([record(cid) for cid in cids])
+    clock = [0.0]
+    crm = HangingCrm(clock, store, set(rnd.sample(cids, 14)))
+    svc = CrmSyncService(
+        crm,
+        store,
+        Names(),
+        InMemoryBreakerStore(),
+        breaker_policy=BreakerPolicy(threshold=10_000, cooldown_s=1),
+        retry=RetryPolicy(base_s=0.001, cap_s=0.001, max_receives=10),
+        request_timeout_s=5.0,
+        clock=lambda: clock[0],
+    )
+    pending = {cid: 0 for cid in cids}  # message -> receives so far
+    invocations, deferred = 0, 0
+    while pending and invocations < 10:
+        invocations += 1
+        start = clock[0]
+        for cid in pending:
+            pending[cid] += 1
+
+        def remaining_ms(start: float = start) -> int:
+            return int((60.0 - (clock[0] - start)) * 1000)
+
+        decisions = svc.sync([item(cid, receives=n) for cid, n in pending.items()], remaining_ms)
+        assert clock[0] - start <= 60.0 - 2.0, "the invocation outlived its function timeout"
+        pending = {cid: n for cid, n in pending.items() if decisions[f"m-{cid}"].action is Action.RETRY}
+        deferred += sum(d.reason == "time-budget" for d in decisions.values())
+    assert deferred > 0  # 200 records did not fit one invocation: the rest went back to the queue
+    assert not pending
+    assert crm.rows == dict.fromkeys(cids, 1)  # every record written once, none replayed
+    assert all(store.records[cid].sync_status is SyncStatus.SYNCED for cid in cids)

@@ -50,6 +50,8 @@ CALL_ATTRS = frozenset({"media_type", "direction", "division_id"})
 # Event fields that identify the event rather than describe the call.
 _IDENTITY = frozenset({"kind", "conversation_id", "participant_id", "event_time"})
 _NO_CELLS: Mapping[str, Cell] = MappingProxyType({})
+# The events that name the agent of record and their queue.
+_AGENT_KINDS = (EventKind.ACW, EventKind.USER_END)
 
 
 def slice_of(event: CallEvent) -> str:
@@ -74,20 +76,36 @@ class CallRecord:
 
     # ---- reading cells --------------------------------------------------------------------------
 
-    def _matching(self, kind: EventKind, name: str) -> list[Cell]:
+    def _matching(self, kind: EventKind, name: str) -> list[tuple[int, str, CellValue]]:
+        """``(event time, slice, value)`` of every ``name`` cell of ``kind``'s slices."""
         prefix, suffix = f"{kind}:", f"|{name}"
-        return [cell for key, cell in self.cells.items() if key.startswith(prefix) and key.endswith(suffix)]
+        return [
+            (t, key.removesuffix(suffix), value)
+            for key, (t, value) in self.cells.items()
+            if key.startswith(prefix) and key.endswith(suffix)
+        ]
+
+    def _newest_entry(self, kinds: tuple[EventKind, ...], name: str) -> tuple[int, str, CellValue] | None:
+        """The newest cell; a tie on time goes to the greater slice (the event's identity), not the value,
+        so two facts read with the same ``kinds`` at one millisecond come from one event."""
+        found = [entry for kind in kinds for entry in self._matching(kind, name)]
+        return max(found, default=None)
 
     def _newest(self, kinds: tuple[EventKind, ...], name: str) -> Cell | None:
-        found = [cell for kind in kinds for cell in self._matching(kind, name)]
-        return max(found, default=None)
+        entry = self._newest_entry(kinds, name)
+        return (entry[0], entry[2]) if entry else None
 
     def _newest_str(self, kinds: tuple[EventKind, ...], name: str) -> str | None:
         cell = self._newest(kinds, name)
         return str(cell[1]) if cell else None
 
+    def _agent_slice(self) -> str | None:
+        """The slice of the newest agent event that named a user: the agent and the queue both come from it."""
+        entry = self._newest_entry(_AGENT_KINDS, "user_id")
+        return entry[1] if entry else None
+
     def _sum(self, kind: EventKind, name: str) -> int | None:
-        values = [int(value) for _, value in self._matching(kind, name)]
+        values = [int(value) for _, _, value in self._matching(kind, name)]
         return sum(values) if values else None
 
     def _call_attr(self, name: str) -> str | None:
@@ -136,14 +154,19 @@ class CallRecord:
     @property
     def user_id(self) -> str | None:
         """The agent of record: the agent named by the newest agent event, else the webhook's user."""
-        return self._newest_str((EventKind.ACW, EventKind.USER_END), "user_id") or self._newest_str(
-            (EventKind.CALL_COMPLETED,), "user_id"
-        )
+        agent = self._agent_slice()
+        if agent is not None:
+            return str(self.cells[cell_key(agent, "user_id")][1])
+        return self._newest_str((EventKind.CALL_COMPLETED,), "user_id")
 
     @property
     def queue_id(self) -> str | None:
-        """The queue named by the newest agent event."""
-        return self._newest_str((EventKind.ACW, EventKind.USER_END), "queue_id")
+        """The queue the agent of record's event named (never another event's), else the newest queue."""
+        agent = self._agent_slice()
+        if agent is None:
+            return self._newest_str(_AGENT_KINDS, "queue_id")
+        cell = self.cells.get(cell_key(agent, "queue_id"))
+        return str(cell[1]) if cell else None
 
     @property
     def talk_ms(self) -> int | None:

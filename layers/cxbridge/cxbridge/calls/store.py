@@ -28,6 +28,34 @@ def _plain(value: Any) -> Any:
     return value
 
 
+BY_CALL_DATE = "byCallDate"
+# When the reconciler last re-queued a stranded record's job (epoch ms).
+REQUEUED_AT = "requeuedAt"
+# What the ingest writes (all but the key); every other attribute belongs to the CRM side.
+RECORD_ATTRIBUTES = (
+    "version",
+    "cells",
+    "firstEventTime",
+    "lastEventTime",
+    "syncStatus",
+    "wrapupCodeId",
+    "dispositionName",
+    "dispositionTime",
+    "userId",
+    "queueId",
+    "mediaType",
+    "direction",
+    "divisionId",
+    "talkMs",
+    "heldMs",
+    "acwMs",
+    "handleMs",
+    "callDate",
+    "updatedAt",
+    "expiresAt",
+)
+
+
 def record_to_item(record: CallRecord, retention_days: int, now_ms: int | None = None) -> dict[str, Any]:
     """The DynamoDB item (typed JSON) for a record, with derived values flattened for queries and a TTL.
 
@@ -94,21 +122,47 @@ class DynamoCallRecordStore:
         return record_from_item(item) if item else None
 
     def save(self, record: CallRecord) -> None:
-        if record.version == 0:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(conversationId)"}
-        else:
-            condition = {
-                "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": {":v": {"N": str(record.version)}},
-            }
+        """Create the record, or update its own attributes on the version it was read at.
+
+        An update, not a put, once the record exists: the sync worker's attributes (``crmId``,
+        ``syncedAt``, ``syncError``) and the reconciler's marker are not the ingest's to erase. A derived
+        value that became empty is removed. A new record has nothing to keep, so it is one conditional put.
+        """
+        item = record_to_item(record, self._retention_days)
         try:
-            self._client.put_item(TableName=self._table, Item=record_to_item(record, self._retention_days), **condition)
+            if record.version == 0:
+                self._client.put_item(
+                    TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(conversationId)"
+                )
+            else:
+                self._client.update_item(**self._update(record.conversation_id, record.version, item))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 raise VersionConflict(record.conversation_id) from None
             raise TransientFailure(f"call record write failed: {type(exc).__name__}") from None
         except BotoCoreError as exc:
             raise TransientFailure(f"call record write failed: {type(exc).__name__}") from None
+
+    def _update(self, conversation_id: str, version: int, item: dict[str, Any]) -> dict[str, Any]:
+        """UpdateItem arguments that set the record's attributes if the item is still at ``version``."""
+        own = {k: v for k, v in item.items() if k != "conversationId"}
+        names = {f"#a{i}": name for i, name in enumerate(own)}
+        values = {f":a{i}": value for i, value in enumerate(own.values())}
+        expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(own)))
+        gone = [name for name in RECORD_ATTRIBUTES if name not in own]
+        names |= {f"#r{i}": name for i, name in enumerate(gone)}
+        if gone:
+            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(gone)))
+        names["#v"] = "version"
+        values[":expected"] = {"N": str(version)}
+        return {
+            "TableName": self._table,
+            "Key": {"conversationId": {"S": conversation_id}},
+            "UpdateExpression": expression,
+            "ConditionExpression": "#v = :expected",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
 
 
 class DynamoSyncStatusStore:
@@ -185,3 +239,71 @@ class DynamoSyncStatusStore:
     def mark_failed(self, conversation_id: str, reason: str) -> None:
         sets = {"syncStatus": SyncStatus.FAILED.value, "syncError": reason}
         self._settle(conversation_id, sets, None)
+
+    def reopen(self, conversation_id: str) -> None:
+        self._settle(conversation_id, {"syncStatus": SyncStatus.PENDING.value}, None)
+
+    def _pending_ids(self, call_date: str) -> list[str]:
+        """The day's pending conversations, from the ``byCallDate`` index (eventually consistent)."""
+        ids: list[str] = []
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_CALL_DATE,
+            "KeyConditionExpression": "callDate = :d",
+            "FilterExpression": "syncStatus = :p",
+            "ProjectionExpression": "conversationId",
+            "ExpressionAttributeValues": {":d": {"S": call_date}, ":p": {"S": SyncStatus.PENDING.value}},
+        }
+        while True:
+            try:
+                resp = self._client.query(**args)
+            except (ClientError, BotoCoreError) as exc:
+                raise TransientFailure(f"pending records query failed: {type(exc).__name__}") from None
+            ids += [item["conversationId"]["S"] for item in resp.get("Items", [])]
+            if "LastEvaluatedKey" not in resp:
+                return ids
+            args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def stranded(self, call_dates: Sequence[str], quiet_since_ms: int) -> list[CallRecord]:
+        """Pending records of those days untouched since ``quiet_since_ms``: neither an ingest write nor a
+        reconciler's re-queue since then (strongly consistent reads of the index's candidates)."""
+        ids = [cid for day in call_dates for cid in self._pending_ids(day)]
+        found: list[CallRecord] = []
+        for start in range(0, len(ids), 100):
+            keys = [{"conversationId": {"S": c}} for c in ids[start : start + 100]]
+            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                try:
+                    resp = self._client.batch_get_item(RequestItems=request)
+                except (ClientError, BotoCoreError) as exc:
+                    raise TransientFailure(f"call records read failed: {type(exc).__name__}") from None
+                for item in resp.get("Responses", {}).get(self._table, []):
+                    touched = max(int(item.get(a, {}).get("N", 0)) for a in ("updatedAt", REQUEUED_AT))
+                    if item.get("syncStatus", {}).get("S") == SyncStatus.PENDING.value and touched < quiet_since_ms:
+                        found.append(record_from_item(item))
+                request = resp.get("UnprocessedKeys") or {}
+        return found
+
+    def mark_requeued(self, conversation_id: str, now_ms: int, quiet_since_ms: int) -> bool:
+        """Claim the re-queue of a stranded record (a conditional marker, version untouched): False if
+        the record settled, or another pass re-queued it, since ``quiet_since_ms``."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"conversationId": {"S": conversation_id}},
+                UpdateExpression="SET #r = :now",
+                ConditionExpression="syncStatus = :p AND (attribute_not_exists(#r) OR #r < :since)",
+                ExpressionAttributeNames={"#r": REQUEUED_AT},
+                ExpressionAttributeValues={
+                    ":now": {"N": str(now_ms)},
+                    ":since": {"N": str(quiet_since_ms)},
+                    ":p": {"S": SyncStatus.PENDING.value},
+                },
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise TransientFailure(f"call record update failed: {type(exc).__name__}") from None
+        except BotoCoreError as exc:
+            raise TransientFailure(f"call record update failed: {type(exc).__name__}") from None
+        return True

@@ -1,22 +1,21 @@
 """Call outcomes as Automation Anywhere bot runs: ``POST /v3/automations/deploy``, one per conversation.
 
 The Control Room documents no idempotency key: every accepted deploy is a new bot run. So the sink
-claims the conversation in a ``BotDeploymentLedger`` before deploying and records the ``deploymentId``
-after, and it releases the claim only when the Control Room certainly did not start a run.
+claims the conversation in a ``BotDeploymentLedger`` before deploying, for the record content it sends,
+and records the ``deploymentId`` after; it releases the claim only when the Control Room certainly did
+not start a run. A claim for other content waits until the run before it has ended (its callback, or
+the activity list says so), so an older run never lands after a newer one.
 
-A claim without a deployment id, older than the in-flight window, is *ambiguous*: a worker died, or
-a response was lost, between the deploy and the record. It cannot be reconciled automatically: the
-activity list (``POST /v3/activity/list``) is filtered by fields the Control Room assigns (``deploymentId``,
-``automationName``, ``status``, times), none of which we knew before the answer, and a time-window
-search on the bot cannot tell this conversation's run from another's. Such a record is PERMANENT
-(``ambiguous-deployment``): a person checks the activity list around ``claimed_at``, then either records
-the deployment id in the ledger or deletes the claim and redrives the message. Deploying again on a
-guess would risk a second bot run, which is worse than a late one.
+An unknown outcome is looked up before any decision (``POST /v3/activity/list``): a known deployment by
+its ``deploymentId``; a claim without one (a worker died, or a 502/504 lost the answer) by the bot's runs
+created around the claim. No run there: the claim is released and the deploy made. Any run there, or
+no answer: retried later (never a second deploy on a guess, which is worse than a late one).
 """
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -35,7 +34,7 @@ from cxbridge.core.http import (
 from cxbridge.core.observability import logger
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
 from cxbridge.crm import callback_token
-from cxbridge.crm.outcome import CrmWriteResult, MappingError
+from cxbridge.crm.outcome import RUN_COMPLETED, RUN_FAILED, CrmWriteResult, MappingError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -47,6 +46,8 @@ if TYPE_CHECKING:
 SYSTEM = "automation_anywhere"
 # Gateway errors: the Control Room behind the gateway may have started the run before the answer was lost.
 AMBIGUOUS_STATUSES = frozenset({502, 504})
+# Clock difference allowed between our claim time and the Control Room's ``createdOn`` of a run.
+CLOCK_SKEW_S = 120.0
 
 
 class AutomationAnywhereMapping(BaseModel):
@@ -93,11 +94,12 @@ class AutomationAnywhereSink:
     ) -> None:
         """Each deploy carries its own callback token (``callback_token``), signed with ``callback_key``: a
         Control Room token would expire (20 min) before a long run ends, and no key of our API may leave
-        AWS. ``in_flight_s`` is how long a claim without a deployment id is taken for a deploy still under
-        way (a concurrent duplicate delivery) rather than a lost one; keep it above the time one deploy can
-        take, token fetch included."""
+        AWS. ``in_flight_s`` is how long a claim is taken for a deploy still under way (a concurrent
+        duplicate delivery) before the Control Room is asked; keep it above the time one deploy can take,
+        token fetch included (the worker's timeout)."""
         self.mapping = mapping
         self._deploy_url = f"{control_room_url.rstrip('/')}/v3/automations/deploy"
+        self._activity_url = f"{control_room_url.rstrip('/')}/v3/activity/list"
         self._http = AuthorizedHttp(SYSTEM, tokens, session=session, timeout_s=timeout_s)
         self._ledger = ledger
         self._callback_url = callback_url
@@ -127,24 +129,94 @@ class AutomationAnywhereSink:
             "botInput": bot_input,
         }
 
-    def _from_ledger(self, entry: LedgerEntry) -> CrmWriteResult:
+    def _from_ledger(self, entry: LedgerEntry, outcome: CrmOutcome, again: bool) -> CrmWriteResult:
+        """Decide from the entry that refused our claim, asking the Control Room when the entry cannot tell."""
         cid = entry.conversation_id
-        if entry.deployment_id is not None:
-            return CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=entry.deployment_id)
+        if entry.settled:  # this content's run already completed: the CRM holds it
+            return CrmWriteResult(cid, WriteStatus.WRITTEN, crm_id=entry.deployment_id)
         if self._clock() - entry.claimed_at < self._in_flight_s:
+            if entry.deployment_id is not None and entry.content == outcome.content:
+                return CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=entry.deployment_id)
             return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="deployment-in-flight")
-        logger.error("bot deployment is ambiguous", extra={"system": SYSTEM, "conversationId": cid})
-        return CrmWriteResult(cid, WriteStatus.PERMANENT, reason="ambiguous-deployment")
+        if entry.deployment_id is None:
+            return self._unrecorded(entry, outcome, again)
+        return self._deployed(entry, entry.deployment_id, outcome, again)
 
-    def _deploy(self, outcome: CrmOutcome) -> CrmWriteResult:
+    def _deployed(self, entry: LedgerEntry, deployment_id: str, outcome: CrmOutcome, again: bool) -> CrmWriteResult:
+        """A deployment older than a deploy takes: has its run ended (the callback may be lost)?"""
+        cid = entry.conversation_id
+        status = self.run_status(deployment_id)
+        if status in RUN_COMPLETED or status in RUN_FAILED:
+            if status in RUN_FAILED:
+                self._ledger.forget(cid)  # a failed run holds nothing: a later job may deploy again
+            else:
+                self._ledger.settle(cid, deployment_id)
+            if entry.content != outcome.content and again:
+                return self._deploy(outcome, again=False)  # the older run ended: send this version
+            if status in RUN_FAILED:
+                return CrmWriteResult(cid, WriteStatus.PERMANENT, reason=f"bot:{status}")
+            return CrmWriteResult(cid, WriteStatus.WRITTEN, crm_id=deployment_id)
+        if entry.content == outcome.content:
+            return CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=deployment_id)  # its callback settles
+        return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="previous-run-in-flight")
+
+    def _unrecorded(self, entry: LedgerEntry, outcome: CrmOutcome, again: bool) -> CrmWriteResult:
+        """A claim with no deployment id, older than a deploy takes: did the Control Room start a run?"""
+        cid = entry.conversation_id
+        runs = self._runs_created_near(entry.claimed_at)
+        if runs == 0 and again:
+            self._ledger.release(cid)
+            return self._deploy(outcome, again=False)
+        logger.error("bot deployment is ambiguous", extra={"system": SYSTEM, "conversationId": cid})
+        return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="ambiguous-deployment")
+
+    def _activity(self, rule: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The activity list's entries matching ``rule``; None when there is no usable answer."""
+        try:
+            response = self._http.request("POST", lambda _: self._activity_url, json={"filter": rule})
+        except (UpstreamFailure, requests.RequestException):
+            return None
+        body = json_body(response)
+        entries = body.get("list") if response.ok and isinstance(body, dict) else None
+        if not isinstance(entries, list):
+            return None
+        return [e for e in entries if isinstance(e, dict)]
+
+    def run_status(self, deployment_id: str) -> str | None:
+        """The run's status in the Control Room (``COMPLETED``, ``RUNNING``, ...); None if unknown."""
+        entries = self._activity({"operator": "eq", "field": "deploymentId", "value": deployment_id})
+        if not entries:
+            return None
+        status = entries[0].get("status")
+        return status.upper() if isinstance(status, str) else None
+
+    def _runs_created_near(self, claimed_at: float) -> int | None:
+        """How many runs of this bot the Control Room created from the claim to the end of its in-flight
+        window (clock skew allowed); None if unknown. The ``fileId`` and ``createdOn`` fields and the
+        ``gt`` operator are unconfirmed (crm-rpa-facts 3.3): an answer we cannot read means unknown."""
+        since = datetime.fromtimestamp(claimed_at - CLOCK_SKEW_S, tz=UTC).isoformat()
+        until = datetime.fromtimestamp(claimed_at + self._in_flight_s + CLOCK_SKEW_S, tz=UTC).isoformat()
+        rule = {
+            "operator": "and",
+            "operands": [
+                {"operator": "eq", "field": "fileId", "value": str(self.mapping.file_id)},
+                {"operator": "gt", "field": "createdOn", "value": since},
+            ],
+        }
+        entries = self._activity(rule)
+        if entries is None or any(not isinstance(e.get("createdOn"), str) for e in entries):
+            return None
+        return sum(str(e["createdOn"]) <= until for e in entries)
+
+    def _deploy(self, outcome: CrmOutcome, again: bool = True) -> CrmWriteResult:
         cid = outcome.conversation_id
         try:
             payload = self._payload(outcome)
         except MappingError as exc:
             return CrmWriteResult(cid, WriteStatus.PERMANENT, reason=f"mapping:{exc.name}")
-        existing = self._ledger.claim(cid)
+        existing = self._ledger.claim(cid, outcome.content)
         if existing is not None:
-            return self._from_ledger(existing)
+            return self._from_ledger(existing, outcome, again)
         try:
             response = self._http.request("POST", lambda _: self._deploy_url, json=payload)
         except UpstreamFailure as failure:  # no token, so no deploy
@@ -165,7 +237,7 @@ class AutomationAnywhereSink:
             deployment_id = body.get("deploymentId") if isinstance(body, dict) else None
             if not isinstance(deployment_id, str) or not deployment_id:
                 logger.error("deploy accepted without a deploymentId", extra={"system": SYSTEM, "conversationId": cid})
-                return CrmWriteResult(cid, WriteStatus.PERMANENT, reason="ambiguous-deployment")
+                return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="ambiguous-deployment")
             self._ledger.record_deployment(cid, deployment_id)
             return CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=deployment_id)
         if response.status_code not in AMBIGUOUS_STATUSES:

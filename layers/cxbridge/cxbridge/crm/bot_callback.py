@@ -1,24 +1,27 @@
 """Settle a call whose CRM record an Automation Anywhere bot was deployed to write.
 
-The Control Room calls back when the run ends. A completed run marks the call synced; a failed one
-marks it failed, clears the ledger entry so a redriven job may deploy again, and dead-letters the job
-with the bot's status as the reason (the operator's redrive is the retry).
+The Control Room calls back when the run ends. A completed run marks the call synced, but only if the
+record still holds the content that run was given (the ledger keeps it); otherwise the newer content is
+queued to be sent. A failed run marks the call failed, clears the ledger entry so a redriven job may
+deploy again, and dead-letters the job with the bot's status as the reason (the operator's redrive is
+the retry), unless the record has moved on, whose newer content is then queued instead. A callback for
+a run older than the conversation's latest deployment changes nothing but queues the record.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cxbridge.calls.record import SyncStatus
 from cxbridge.core.errors import RequestRejected, VersionConflict
 from cxbridge.crm import callback_token
 from cxbridge.crm.job import CrmJob
+from cxbridge.crm.outcome import RUN_COMPLETED, RUN_FAILED, record_content
 
 if TYPE_CHECKING:
+    from cxbridge.calls.record import CallRecord
     from cxbridge.core.keys import Keys
-    from cxbridge.crm.ports import BotRunLedger, QueueActions, SyncStatusStore
-
-COMPLETED = frozenset({"COMPLETED"})
-FAILED = frozenset({"RUN_FAILED", "RUN_ABORTED", "RUN_TIMED_OUT", "DEPLOY_FAILED"})
+    from cxbridge.crm.ports import BotRunLedger, JobQueue, QueueActions, SyncStatusStore
 
 
 class UnknownDeployment(LookupError):
@@ -34,37 +37,72 @@ class CallbackRefused(RequestRejected):
 
 
 class BotCallbackService:
-    def __init__(self, ledger: BotRunLedger, records: SyncStatusStore, queue: QueueActions, keys: Keys) -> None:
+    def __init__(
+        self,
+        ledger: BotRunLedger,
+        records: SyncStatusStore,
+        queue: QueueActions,
+        jobs: JobQueue,
+        *,
+        keys: Keys | None = None,
+    ) -> None:
+        """``keys`` check the callbacks' tokens; without them (the reconciler, which asks the Control Room
+        itself) every callback is refused."""
         self._ledger = ledger
         self._records = records
         self._queue = queue
+        self._jobs = jobs
         self._keys = keys
 
-    def settle(self, deployment_id: str, status: str, token: str) -> str:
-        """Apply a run's final status, if ``token`` is its deployment's; returns what was done (``synced``,
-        ``failed`` or ``ignored``). Raises ``CallbackRefused`` before anything is read or written for a
-        token that is not."""
+    def settle_callback(self, deployment_id: str, status: str, token: str) -> str:
+        """A callback's result, applied only if ``token`` is its deployment's; raises ``CallbackRefused``
+        before anything is read or written for one that is not."""
         conversation_id = self._ledger.conversation_for(deployment_id)
-        if conversation_id is None or not callback_token.valid(token, self._keys, conversation_id):
+        if (
+            conversation_id is None
+            or self._keys is None
+            or not callback_token.valid(token, self._keys, conversation_id)
+        ):
             raise CallbackRefused
+        return self.settle(deployment_id, status)
 
+    def settle(self, deployment_id: str, status: str) -> str:
+        """Apply a run's final status (as the Control Room reports it); returns what was done (``synced``,
+        ``failed``, ``superseded`` or ``ignored``)."""
+        conversation_id = self._ledger.conversation_for(deployment_id)
+        if conversation_id is None:
+            raise UnknownDeployment(deployment_id)
         status = status.upper()
-        if status in COMPLETED:
+        if status not in RUN_COMPLETED and status not in RUN_FAILED:
+            return "ignored"  # a progress report (RUNNING, QUEUED, ...): the final one follows
+        entry = self._ledger.get(conversation_id)
+        if entry is None or entry.deployment_id != deployment_id:  # a newer deployment holds the call
+            return self._supersede(self._records.current([conversation_id]).get(conversation_id))
+        if status in RUN_COMPLETED:
+            self._ledger.settle(conversation_id, deployment_id)
             for _ in range(3):  # an event may land between our read and our write
                 record = self._records.current([conversation_id]).get(conversation_id)
                 if record is None:
                     raise UnknownDeployment(deployment_id)
+                if record_content(record) != entry.content:
+                    return self._supersede(record)
                 try:
                     self._records.mark_synced(record, deployment_id)
                 except VersionConflict:
                     continue
                 return "synced"
             raise VersionConflict(conversation_id)
-        if status in FAILED:
-            record = self._records.current([conversation_id]).get(conversation_id)
-            self._ledger.forget(conversation_id)
-            self._records.mark_failed(conversation_id, f"bot:{status}")
-            body = CrmJob.from_record(record).model_dump_json(exclude_none=True) if record else conversation_id
-            self._queue.dead_letter(body, f"bot:{status}", conversation_id)
-            return "failed"
-        return "ignored"  # a progress report (RUNNING, QUEUED, ...): the final one follows
+        record = self._records.current([conversation_id]).get(conversation_id)
+        self._ledger.forget(conversation_id)
+        if record is not None and record_content(record) != entry.content:
+            return self._supersede(record)
+        self._records.mark_failed(conversation_id, f"bot:{status}")
+        body = CrmJob.from_record(record).model_dump_json(exclude_none=True) if record else conversation_id
+        self._queue.dead_letter(body, f"bot:{status}", conversation_id)
+        return "failed"
+
+    def _supersede(self, record: CallRecord | None) -> str:
+        """The run was for older content: queue the record's current content, unless it is settled."""
+        if record is not None and record.sync_status is SyncStatus.PENDING and record.disposition is not None:
+            self._jobs.send(CrmJob.from_record(record))
+        return "superseded"

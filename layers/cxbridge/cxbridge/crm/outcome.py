@@ -6,10 +6,13 @@ worker decides from them alone whether a message is done, retried later or dead-
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from cxbridge.calls.record import CallRecord
     from cxbridge.core.upstream import WriteStatus
 
 
@@ -38,6 +41,7 @@ class CrmOutcome:
     handle_s: int | None = None
     call_date: str | None = None  # YYYY-MM-DD (UTC)
     disposition_time: int | None = None  # epoch ms
+    content: str = ""  # ``record_content`` of the record this was built from: what "synced" will mean
 
     def value(self, name: str) -> str | int | None:
         """The attribute a field mapping names; mappings are configuration, so a typo must not pass silently."""
@@ -48,6 +52,29 @@ class CrmOutcome:
 
 
 OUTCOME_ATTRIBUTES = frozenset(f.name for f in fields(CrmOutcome))
+
+
+def record_content(record: CallRecord) -> str:
+    """A short hash of the call facts a sink is sent (those a ``CrmJob`` carries), from the record alone.
+
+    The record's version moves on every write, this only when what the CRM would hold changes: a bot
+    run's callback compares it with the ledger's to tell whether the CRM now holds *this* record.
+    """
+    facts = [
+        record.wrapup_code_id,
+        record.disposition_name,
+        record.disposition_time,
+        record.user_id,
+        record.queue_id,
+        record.media_type,
+        record.direction,
+        record.talk_ms,
+        record.held_ms,
+        record.acw_ms,
+        record.handle_ms,
+        record.call_date,
+    ]
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +90,16 @@ class CrmWriteResult:
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
-    """A bot deployment we intended (``claimed_at``, epoch s) and, once known, the Control Room's id for it."""
+    """A bot deployment we intended (``claimed_at``, epoch s) for the record ``content``, once known the
+    Control Room's id for it, and whether its run has ended (``settled``: a newer content may deploy)."""
 
     conversation_id: str
     claimed_at: float
     deployment_id: str | None = None
+    content: str = ""
+    settled: bool = False
+
+
+# Run statuses the Control Room reports (crm-rpa-facts 3.3): the ones that end a run.
+RUN_COMPLETED = frozenset({"COMPLETED"})
+RUN_FAILED = frozenset({"RUN_FAILED", "RUN_ABORTED", "RUN_TIMED_OUT", "DEPLOY_FAILED"})

@@ -28,9 +28,14 @@ class BotDeploymentLedger(Protocol):
     One ledger serves one bot; a durable implementation keys its entries by bot and conversation.
     """
 
-    def claim(self, conversation_id: str) -> LedgerEntry | None:
-        """Record the intent to deploy unless an entry exists (a conditional write); None means the caller
-        now holds the claim, otherwise the existing entry is returned and nothing changes."""
+    def claim(self, conversation_id: str, content: str) -> LedgerEntry | None:
+        """Record the intent to deploy ``content`` unless an entry exists that is unsettled or for this
+        content (a conditional write); None means the caller now holds the claim, otherwise the
+        existing entry is returned and nothing changes."""
+        ...
+
+    def settle(self, conversation_id: str, deployment_id: str) -> None:
+        """Mark the entry's run ended, if it is still this deployment's: newer content may deploy."""
         ...
 
     def record_deployment(self, conversation_id: str, deployment_id: str) -> None:
@@ -39,6 +44,10 @@ class BotDeploymentLedger(Protocol):
 
     def release(self, conversation_id: str) -> None:
         """Drop a claim whose deploy certainly did not happen, so a retry may deploy."""
+        ...
+
+    def forget(self, conversation_id: str) -> None:
+        """Drop the entry after a failed run, so a later job may deploy again."""
         ...
 
 
@@ -67,6 +76,10 @@ class SyncStatusStore(Protocol):
         """Mark the record ``failed`` with the reason (its job goes to the dead-letter queue)."""
         ...
 
+    def reopen(self, conversation_id: str) -> None:
+        """Mark the record ``pending`` again: the CRM may hold an older version than a ``synced`` mark says."""
+        ...
+
 
 class BreakerStore(Protocol):
     """The circuit breaker's state, shared by every concurrent worker."""
@@ -85,6 +98,14 @@ class BotRunLedger(Protocol):
         """The conversation a deployment was for, or None if we never deployed it."""
         ...
 
+    def get(self, conversation_id: str) -> LedgerEntry | None:
+        """The conversation's entry: which deployment and content are the latest."""
+        ...
+
+    def settle(self, conversation_id: str, deployment_id: str) -> None:
+        """Mark the entry's run ended, if it is still this deployment's."""
+        ...
+
     def forget(self, conversation_id: str) -> None:
         """Drop the entry after a failed run, so a redriven job may deploy again."""
         ...
@@ -99,4 +120,24 @@ class QueueActions(Protocol):
 
     def dead_letter(self, body: str, reason: str, conversation_id: str | None) -> None:
         """Put the message on the dead-letter queue with the reason as an attribute."""
+        ...
+
+
+class StrandedRecords(Protocol):
+    """The call records as the reconciler finds and re-queues them."""
+
+    def stranded(self, call_dates: Sequence[str], quiet_since_ms: int) -> list[CallRecord]:
+        """Pending records of those UTC days that nothing (ingest or re-queue) touched since then."""
+        ...
+
+    def mark_requeued(self, conversation_id: str, now_ms: int, quiet_since_ms: int) -> bool:
+        """Claim one re-queue (conditional): False if it settled or another pass re-queued it since."""
+        ...
+
+
+class ControlRoom(Protocol):
+    """What the reconciler asks an RPA Control Room about a deployed run."""
+
+    def run_status(self, deployment_id: str) -> str | None:
+        """The run's status (``COMPLETED``, ``RUNNING``, ...), or None if unknown."""
         ...

@@ -41,6 +41,9 @@ class CrmSyncSettings(EnvGroup):
     # The key of the per-deployment callback tokens (Secrets Manager: {"current", "previous"}).
     bot_callback_secret_name: str = Field(default="", alias="BOT_CALLBACK_SECRET_NAME")
     secrets_max_age_s: int = Field(default=300, alias="SECRETS_MAX_AGE_S", ge=0)
+    # The reconciler: how long a bot run may take, and how many UTC call dates back it searches.
+    bot_run_budget_s: float = Field(default=3600.0, alias="CRM_BOT_RUN_BUDGET_S", gt=0)
+    reconcile_lookback_days: int = Field(default=2, alias="CRM_RECONCILE_LOOKBACK_DAYS", ge=1, le=14)
 
 
 outbox_settings = from_environment(OutboxSettings)

@@ -18,7 +18,7 @@ from cxbridge.calls.record import SyncStatus
 from cxbridge.core.errors import VersionConflict
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus, backoff_delay
 from cxbridge.crm.breaker import BreakerPolicy, after_calls
-from cxbridge.crm.outcome import CrmOutcome, CrmWriteResult
+from cxbridge.crm.outcome import CrmOutcome, CrmWriteResult, record_content
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from cxbridge.crm.job import CrmJob
     from cxbridge.crm.ports import BreakerStore, CrmSink, SyncStatusStore
     from cxbridge.genesys.ports import DispositionResolver
+
+
+TIME_BUDGET = "time-budget"
+# Left after the last request for settling its records and answering the batch (DynamoDB, SQS).
+SETTLE_RESERVE_S = 2.0
 
 
 class Action(StrEnum):
@@ -79,9 +84,11 @@ class CrmSyncService:
         *,
         breaker_policy: BreakerPolicy | None = None,
         retry: RetryPolicy | None = None,
+        request_timeout_s: float = 5.0,
         rand: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``request_timeout_s`` is the sink's per-request timeout: the time a request may still take."""
         self._sink = sink
         self._records = records
         self._resolver = resolver
@@ -90,6 +97,7 @@ class CrmSyncService:
         self._retry = retry or RetryPolicy()
         self._rand = rand
         self._clock = clock
+        self._reserve_ms = (request_timeout_s + SETTLE_RESERVE_S) * 1000
         self.crm_requests = 0  # write requests made, for metrics and the benchmark
         self._jitter = rand()
 
@@ -122,15 +130,19 @@ class CrmSyncService:
             handle_s=_seconds(record.handle_ms),
             call_date=record.call_date,
             disposition_time=record.disposition_time,
+            content=record_content(record),
         )
 
     # ---- the batch ---------------------------------------------------------------------------------
 
-    def sync(self, items: Sequence[SyncItem]) -> dict[str, Decision]:
+    def sync(self, items: Sequence[SyncItem], remaining_ms: Callable[[], int] | None = None) -> dict[str, Decision]:
         """A decision for every message id in ``items``.
 
         One jitter draw per batch: the messages of a failed request come back together and are written
-        in one request again, while different batches (and workers) still spread out.
+        in one request again, while different batches (and workers) still spread out. ``remaining_ms``
+        is the invocation's time left: no request starts that might outlive it (``time-budget``, back on
+        the queue at once), and each request's records are settled as soon as it answers, so an
+        invocation cut short never writes them again.
         """
         self._jitter = self._rand()
         decisions, due = self._triage(items)
@@ -140,17 +152,38 @@ class CrmSyncService:
             for item, record in due:
                 decisions[item.message_id] = self._later(item, record, "breaker-open", state.remaining(now))
             return decisions
+        due.sort(key=lambda pair: -pair[0].receive_count)  # the ones deferred before go first
+        successes = failures = 0
+        for start in range(0, len(due), self._sink.max_batch):
+            if remaining_ms is not None and remaining_ms() < self._reserve_ms:
+                for item, _ in due[start:]:
+                    decisions[item.message_id] = Decision(Action.RETRY, reason=TIME_BUDGET)
+                break
+            results = self._write_chunk(due[start : start + self._sink.max_batch], decisions)
+            successes += sum(r.status in {WriteStatus.WRITTEN, WriteStatus.SUBMITTED} for r in results)
+            failures += any(r.status in {WriteStatus.THROTTLED, WriteStatus.TRANSIENT} for r in results)
+        if successes or failures:
+            # The breaker counts requests, not records: one throttled request of 200 records is one failure.
+            policy, now = self._breaker_policy, self._clock()
+            self._breaker.update(lambda s: after_calls(s, policy, successes=successes, failures=failures, now=now))
+        return decisions
+
+    def _write_chunk(
+        self, chunk: Sequence[tuple[SyncItem, CallRecord]], decisions: dict[str, Decision]
+    ) -> list[CrmWriteResult]:
+        """Write one request's records and settle each as soon as it answers; return the answers."""
         to_write: list[tuple[SyncItem, CallRecord, CrmOutcome]] = []
-        for item, record in due:
+        for item, record in chunk:
             try:
                 to_write.append((item, record, self._outcome(record)))
             except UpstreamFailure as exc:
                 decisions[item.message_id] = self._later(item, record, f"genesys:{exc.reason}", exc.retry_after_s)
-        if to_write:
-            results = self._write([outcome for _, _, outcome in to_write])
-            for (item, record, _), result in zip(to_write, results, strict=True):
-                decisions[item.message_id] = self._settle(item, record, result)
-        return decisions
+        if not to_write:
+            return []
+        results = self._write([outcome for _, _, outcome in to_write])
+        for (item, record, _), result in zip(to_write, results, strict=True):
+            decisions[item.message_id] = self._settle(item, record, result)
+        return results
 
     def _triage(self, items: Sequence[SyncItem]) -> tuple[dict[str, Decision], list[tuple[SyncItem, CallRecord]]]:
         """Settle what needs no CRM call (copies, missing or already synced records); return the rest."""
@@ -181,18 +214,12 @@ class CrmSyncService:
         return decision
 
     def _write(self, outcomes: list[CrmOutcome]) -> list[CrmWriteResult]:
-        self.crm_requests += -(-len(outcomes) // self._sink.max_batch)
+        """One request (the caller keeps to the sink's ``max_batch``)."""
+        self.crm_requests += 1
         try:
-            results = self._sink.write(outcomes)
+            return self._sink.write(outcomes)
         except UpstreamFailure as exc:
-            results = [CrmWriteResult(o.conversation_id, exc.status, exc.retry_after_s, exc.reason) for o in outcomes]
-        # The breaker counts requests, not records: one throttled request of 200 records is one failure.
-        retryable = sum(r.status in {WriteStatus.THROTTLED, WriteStatus.TRANSIENT} for r in results)
-        successes = sum(r.status in {WriteStatus.WRITTEN, WriteStatus.SUBMITTED} for r in results)
-        failures = -(-retryable // self._sink.max_batch)
-        policy, now = self._breaker_policy, self._clock()
-        self._breaker.update(lambda s: after_calls(s, policy, successes=successes, failures=failures, now=now))
-        return results
+            return [CrmWriteResult(o.conversation_id, exc.status, exc.retry_after_s, exc.reason) for o in outcomes]
 
     def _settle(self, item: SyncItem, record: CallRecord, result: CrmWriteResult) -> Decision:
         reason = result.reason or str(result.status)
@@ -201,6 +228,9 @@ class CrmSyncService:
                 try:
                     self._records.mark_synced(record, result.crm_id)
                 except VersionConflict:  # the call changed while we wrote it: write it again soon
+                    # Reopened, so a newer version another worker wrote and marked before our (older)
+                    # write landed is not left "synced" while the CRM holds ours.
+                    self._records.reopen(record.conversation_id)
                     return self._later(item, record, "record-changed")
                 return Decision(Action.DONE)
             case WriteStatus.SUBMITTED:

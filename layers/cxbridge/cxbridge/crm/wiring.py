@@ -16,8 +16,10 @@ from cxbridge.crm.settings import crm_sync_settings, outbox_settings
 if TYPE_CHECKING:
     from cxbridge.crm.bot_callback import BotCallbackService
     from cxbridge.crm.outbox import OutboxService
+    from cxbridge.crm.ports import CrmSink
     from cxbridge.crm.queue import SqsQueueActions
-    from cxbridge.crm.sync import CrmSyncService
+    from cxbridge.crm.reconciler import Reconciler
+    from cxbridge.crm.sync import CrmSyncService, RetryPolicy
     from cxbridge.crm.worker_state import DynamoBotDeploymentLedger
     from cxbridge.genesys.client import GenesysClient
 
@@ -32,23 +34,17 @@ def outbox_service() -> OutboxService:
 
 
 @lru_cache(maxsize=1)
-def crm_sync_service() -> CrmSyncService:
-    """The worker's service: sink, call records, wrap-up names and breaker, from settings and secrets."""
+def crm_sink() -> CrmSink:
+    """The configured sink, from its connection document (SSM) and credentials (Secrets Manager)."""
     from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
 
-    from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
     from cxbridge.core.keys import read_keys  # noqa: PLC0415
-    from cxbridge.crm.breaker import BreakerPolicy  # noqa: PLC0415
     from cxbridge.crm.sinks import build_sink  # noqa: PLC0415
-    from cxbridge.crm.sync import CrmSyncService, RetryPolicy  # noqa: PLC0415
-    from cxbridge.crm.worker_state import DynamoBreakerStore  # noqa: PLC0415
-    from cxbridge.genesys.client import WrapupCodeResolver  # noqa: PLC0415
 
     s = crm_sync_settings()
-    dynamodb = client("dynamodb")
     connection = parameters.get_parameter(s.crm_config_parameter, transform="json", max_age=s.secrets_max_age_s)
     secret = parameters.get_secret(s.crm_secret_name, transform="json", max_age=s.secrets_max_age_s)
-    sink = build_sink(
+    return build_sink(
         s.crm_sink,
         connection,
         secret,
@@ -59,13 +55,54 @@ def crm_sync_service() -> CrmSyncService:
         if s.crm_sink == "automation_anywhere"
         else None,
     )
+
+
+def _retry_policy() -> RetryPolicy:
+    from cxbridge.crm.sync import RetryPolicy  # noqa: PLC0415
+
+    s = crm_sync_settings()
+    return RetryPolicy(s.backoff_base_s, s.backoff_cap_s, s.max_receives)
+
+
+@lru_cache(maxsize=1)
+def crm_sync_service() -> CrmSyncService:
+    """The worker's service: sink, call records, wrap-up names and breaker, from settings and secrets."""
+    from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
+    from cxbridge.crm.breaker import BreakerPolicy  # noqa: PLC0415
+    from cxbridge.crm.sync import CrmSyncService  # noqa: PLC0415
+    from cxbridge.crm.worker_state import DynamoBreakerStore  # noqa: PLC0415
+    from cxbridge.genesys.client import WrapupCodeResolver  # noqa: PLC0415
+
+    s = crm_sync_settings()
+    dynamodb = client("dynamodb")
     return CrmSyncService(
-        sink,
+        crm_sink(),
         DynamoSyncStatusStore(dynamodb, s.call_records_table),
         WrapupCodeResolver(genesys_client(), s.wrapup_code_overrides),
         DynamoBreakerStore(dynamodb, s.worker_state_table, s.crm_sink),
         breaker_policy=BreakerPolicy(s.breaker_threshold, s.breaker_cooldown_s),
-        retry=RetryPolicy(s.backoff_base_s, s.backoff_cap_s, s.max_receives),
+        retry=_retry_policy(),
+        request_timeout_s=s.http_timeout_s,
+    )
+
+
+@lru_cache(maxsize=1)
+def reconciler() -> Reconciler:
+    """The scheduled pass over stranded records; with Automation Anywhere, it asks the Control Room too."""
+    from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
+    from cxbridge.crm.automation_anywhere import AutomationAnywhereSink  # noqa: PLC0415
+    from cxbridge.crm.queue import SqsJobQueue  # noqa: PLC0415
+    from cxbridge.crm.reconciler import BotPath, Reconciler, worst_case_s  # noqa: PLC0415
+
+    s = crm_sync_settings()
+    sink = crm_sink()
+    bots = BotPath(bot_ledger(), sink, bot_callback_service()) if isinstance(sink, AutomationAnywhereSink) else None
+    return Reconciler(
+        DynamoSyncStatusStore(client("dynamodb"), s.call_records_table),
+        SqsJobQueue(client("sqs"), s.crm_sync_queue_url),
+        worst_case_s=worst_case_s(_retry_policy(), s.bot_run_budget_s),
+        lookback_days=s.reconcile_lookback_days,
+        bots=bots,
     )
 
 
@@ -104,16 +141,20 @@ def bot_callback_service() -> BotCallbackService:
     from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
     from cxbridge.core.keys import read_keys  # noqa: PLC0415
     from cxbridge.crm.bot_callback import BotCallbackService  # noqa: PLC0415
+    from cxbridge.crm.queue import SqsJobQueue  # noqa: PLC0415
 
     s = crm_sync_settings()
     records = DynamoSyncStatusStore(client("dynamodb"), s.call_records_table)
+    jobs = SqsJobQueue(client("sqs"), s.crm_sync_queue_url)
     keys = read_keys(s.bot_callback_secret_name, s.secrets_max_age_s)
-    return BotCallbackService(bot_ledger(), records, queue_actions(), keys)
+    return BotCallbackService(bot_ledger(), records, queue_actions(), jobs, keys=keys)
 
 
 wiring.register(
     outbox_service.cache_clear,
+    crm_sink.cache_clear,
     crm_sync_service.cache_clear,
+    reconciler.cache_clear,
     genesys_client.cache_clear,
     bot_ledger.cache_clear,
     queue_actions.cache_clear,

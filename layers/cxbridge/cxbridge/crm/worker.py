@@ -16,10 +16,10 @@ from pydantic import ValidationError
 
 from cxbridge.core.errors import TransientFailure
 from cxbridge.crm.job import CrmJob
-from cxbridge.crm.sync import Action, SyncItem
+from cxbridge.crm.sync import TIME_BUDGET, Action, SyncItem
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from cxbridge.crm.ports import QueueActions
     from cxbridge.crm.sync import CrmSyncService
@@ -43,8 +43,13 @@ class BatchOutcome:
     counts: Counter[str]
 
 
-def run_batch(messages: Sequence[ReceivedMessage], sync: CrmSyncService, actions: QueueActions) -> BatchOutcome:
-    """Decide and act on every message; what could not be acted on stays on the queue."""
+def run_batch(
+    messages: Sequence[ReceivedMessage],
+    sync: CrmSyncService,
+    actions: QueueActions,
+    remaining_ms: Callable[[], int] | None = None,
+) -> BatchOutcome:
+    """Decide and act on every message; what could not be acted on (or in ``remaining_ms``) stays on the queue."""
     items: list[SyncItem] = []
     outcome = BatchOutcome(set(), Counter())
     by_id = {m.message_id: m for m in messages}
@@ -56,7 +61,7 @@ def run_batch(messages: Sequence[ReceivedMessage], sync: CrmSyncService, actions
             continue
         items.append(SyncItem(m.message_id, job, m.receive_count))
     try:
-        decisions = sync.sync(items) if items else {}
+        decisions = sync.sync(items, remaining_ms) if items else {}
     except TransientFailure:
         outcome.keep |= {i.message_id for i in items}  # e.g. DynamoDB unavailable: all come back later
         outcome.counts["retried"] += len(items)
@@ -70,6 +75,7 @@ def run_batch(messages: Sequence[ReceivedMessage], sync: CrmSyncService, actions
             outcome.counts["retried"] += 1
             outcome.counts["throttled"] += decision.throttled
             outcome.counts["breaker_open"] += decision.reason == "breaker-open"
+            outcome.counts["deferred"] += decision.reason == TIME_BUDGET
             with suppress(TransientFailure):  # it still comes back, after the queue's visibility timeout
                 actions.delay(m.receipt_handle, decision.delay_s)
         else:

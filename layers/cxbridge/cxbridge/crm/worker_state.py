@@ -99,22 +99,46 @@ class DynamoBotDeploymentLedger:
         item = self._call("get_item", Key=self._key(conversation_id), ConsistentRead=True).get("Item")
         if not item:
             return None
-        deployment = item.get("deploymentId", {}).get("S")
-        return LedgerEntry(conversation_id, float(item["claimedAt"]["N"]), deployment)
+        return LedgerEntry(
+            conversation_id,
+            float(item["claimedAt"]["N"]),
+            item.get("deploymentId", {}).get("S"),
+            item.get("content", {}).get("S", ""),
+            item.get("settled", {}).get("BOOL", False),
+        )
 
-    def claim(self, conversation_id: str) -> LedgerEntry | None:
+    def claim(self, conversation_id: str, content: str) -> LedgerEntry | None:
         now = self._clock()
         item = {
             **self._key(conversation_id),
             "conversationId": {"S": conversation_id},
+            "content": {"S": content},
             "claimedAt": {"N": repr(now)},
             "expiresAt": {"N": str(int(now) + LEDGER_TTL_S)},
         }
         try:
-            self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
+            self._call(
+                "put_item",
+                Item=item,
+                # A new claim replaces an entry whose run ended, for other content than it ran.
+                ConditionExpression="attribute_not_exists(pk) OR (settled = :t AND content <> :c)",
+                ExpressionAttributeValues={":t": {"BOOL": True}, ":c": {"S": content}},
+            )
         except ClientError:
             return self.get(conversation_id)
         return None
+
+    def settle(self, conversation_id: str, deployment_id: str) -> None:
+        try:
+            self._call(
+                "update_item",
+                Key=self._key(conversation_id),
+                UpdateExpression="SET settled = :t",
+                ConditionExpression="deploymentId = :d",
+                ExpressionAttributeValues={":t": {"BOOL": True}, ":d": {"S": deployment_id}},
+            )
+        except ClientError:
+            return  # a newer deployment (or none) holds the entry: this run's end changes nothing
 
     def record_deployment(self, conversation_id: str, deployment_id: str) -> None:
         expires = {"N": str(int(self._clock()) + LEDGER_TTL_S)}

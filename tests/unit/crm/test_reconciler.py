@@ -1,0 +1,125 @@
+"""The reconciler: a record no path carries any more gets one new job, or its bot run settled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from cxbridge.calls.event import CallEvent, EventKind
+from cxbridge.calls.record import CallRecord, SyncStatus, merge
+from cxbridge.crm.bot_callback import BotCallbackService
+from cxbridge.crm.outcome import record_content
+from cxbridge.crm.reconciler import BotPath, Reconciler, worst_case_s
+from cxbridge.crm.sync import RetryPolicy
+from tests.fakes.crm import InMemorySyncStatusStore
+from tests.fakes.ledger import InMemoryBotDeploymentLedger
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from cxbridge.crm.job import CrmJob
+
+NOW = 1_764_600_000.0  # 2025-12-01T14:40Z
+WORST_CASE_S = worst_case_s(RetryPolicy(base_s=2, cap_s=900, max_receives=10), bot_run_budget_s=3600)
+
+
+def pending(cid: str) -> CallRecord:
+    event = CallEvent(EventKind.ACW, cid, "agent", int(NOW * 1000) - 20_000_000, user_id="u", wrapup_code_id="w")
+    return replace(merge(None, event).record, version=1)
+
+
+@dataclass
+class Stranded(InMemorySyncStatusStore):
+    """The in-memory store with the reconciler's query: ``touched`` is each record's last write (ms)."""
+
+    touched: dict[str, int] = field(default_factory=dict)
+    requeued: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    def stranded(self, call_dates: Sequence[str], quiet_since_ms: int) -> list[CallRecord]:
+        return [
+            r
+            for cid, r in self.records.items()
+            if r.sync_status is SyncStatus.PENDING
+            and r.call_date in call_dates
+            and max(self.touched.get(cid, 0), self.requeued.get(cid, 0)) < quiet_since_ms
+        ]
+
+    def mark_requeued(self, conversation_id: str, now_ms: int, quiet_since_ms: int) -> bool:
+        if self.records[conversation_id].sync_status is not SyncStatus.PENDING:
+            return False
+        if self.requeued.get(conversation_id, 0) >= quiet_since_ms:
+            return False
+        self.requeued[conversation_id] = now_ms
+        return True
+
+
+class Jobs:
+    def __init__(self) -> None:
+        self.sent: list[CrmJob] = []
+        self.dead: list[str] = []
+
+    def send(self, job: CrmJob) -> None:
+        self.sent.append(job)
+
+    def delay(self, receipt_handle: str, seconds: float) -> None:
+        raise AssertionError("not used")
+
+    def dead_letter(self, body: str, reason: str, conversation_id: str | None) -> None:
+        self.dead.append(reason)
+
+
+class ControlRoom:
+    def __init__(self, statuses: dict[str, str]) -> None:
+        self.statuses = statuses
+
+    def run_status(self, deployment_id: str) -> str | None:
+        return self.statuses.get(deployment_id)
+
+
+def reconciler(store: Stranded, jobs: Jobs, bots: BotPath | None = None) -> Reconciler:
+    return Reconciler(store, jobs, worst_case_s=WORST_CASE_S, bots=bots, clock=lambda: NOW)
+
+
+def test_a_record_left_pending_past_the_worst_case_gets_one_job_however_many_passes_run() -> None:
+    """The review's case: a job left the queue (redrive after timeouts) and the record stayed pending."""
+    store, jobs = Stranded(), Jobs()
+    store.records = {"lost": pending("lost"), "recent": pending("recent")}
+    store.touched = {"lost": int((NOW - WORST_CASE_S - 1) * 1000), "recent": int((NOW - 60) * 1000)}
+
+    first, second = reconciler(store, jobs).run(), reconciler(store, jobs).run()
+
+    assert [j.conversationId for j in jobs.sent] == ["lost"]
+    assert (first.stranded, first.requeued) == (1, 1)
+    assert (second.stranded, second.requeued) == (0, 0)  # the marker says a job is on its way
+
+
+def test_a_bot_run_whose_callback_never_came_is_settled_from_the_control_room() -> None:
+    store, jobs, ledger = Stranded(), Jobs(), InMemoryBotDeploymentLedger()
+    record = pending("bot")
+    store.records = {"bot": record}
+    assert ledger.claim("bot", record_content(record)) is None
+    ledger.record_deployment("bot", "d-1")
+    bots = BotPath(ledger, ControlRoom({"d-1": "COMPLETED"}), BotCallbackService(ledger, store, jobs, jobs))
+
+    report = reconciler(store, jobs, bots).run()
+
+    assert (report.stranded, report.settled, report.requeued) == (1, 1, 0)
+    assert store.records["bot"].sync_status is SyncStatus.SYNCED
+    assert jobs.sent == []
+
+
+def test_a_bot_run_still_going_gets_a_job_that_asks_again() -> None:
+    store, jobs, ledger = Stranded(), Jobs(), InMemoryBotDeploymentLedger()
+    record = pending("bot")
+    store.records = {"bot": record}
+    assert ledger.claim("bot", record_content(record)) is None
+    ledger.record_deployment("bot", "d-1")
+    bots = BotPath(ledger, ControlRoom({"d-1": "RUNNING"}), BotCallbackService(ledger, store, jobs, jobs))
+
+    report = reconciler(store, jobs, bots).run()
+
+    assert (report.settled, report.requeued) == (0, 1)
+    assert store.records["bot"].sync_status is SyncStatus.PENDING
