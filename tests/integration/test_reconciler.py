@@ -40,7 +40,7 @@ def reconciler(stack: Stack, later_s: float) -> Reconciler:
 
 
 def test_a_record_whose_job_was_lost_is_requeued_once_and_reaches_the_crm(stack: Stack, crm: SalesforceSandbox) -> None:
-    lost_job(stack, "conv-lost")
+    lost_job(stack, "00000000-0000-4000-8000-000000000101")
 
     too_early = reconciler(stack, later_s=60).run()
     passes = [reconciler(stack, later_s=WORST_CASE_S + 60).run() for _ in range(2)]
@@ -48,14 +48,14 @@ def test_a_record_whose_job_was_lost_is_requeued_once_and_reaches_the_crm(stack:
     assert too_early.stranded == 0
     assert [(p.stranded, p.requeued) for p in passes] == [(1, 1), (0, 0)]
     drain(stack)
-    assert list(stored(crm)) == ["conv-lost"]
-    item = stack.record("conv-lost")
+    assert list(stored(crm)) == ["00000000-0000-4000-8000-000000000101"]
+    item = stack.record("00000000-0000-4000-8000-000000000101")
     assert item is not None
     assert item["syncStatus"] == {"S": "synced"}
 
 
 def test_the_scheduled_function_reports_what_it_found(stack: Stack, crm: SalesforceSandbox) -> None:
-    lost_job(stack, "conv-recent")
+    lost_job(stack, "00000000-0000-4000-8000-000000000102")
     result = stack.invoke("crm_reconciler", {"source": "aws.events", "detail-type": "Scheduled Event"})
     assert result == {"stranded": 0, "settled": 0, "requeued": 0}  # pending for seconds: still on its path
     assert (

@@ -84,7 +84,7 @@ def stream_failure(stack: Stack) -> dict[str, Any]:
 
 def test_an_ingest_dead_letter_of_a_stream_batch_requeues_the_pending_calls_it_touched(stack: Stack) -> None:
     """The review's case: stream retries ran out, the dead letter holds batch metadata only."""
-    for cid in ("conv-1", "conv-2"):
+    for cid in ("00000000-0000-4000-8000-000000000103", "00000000-0000-4000-8000-000000000104"):
         data = {**body("acw-a"), "conversationId": cid}
         assert stack.invoke("ingest_acw", api_gateway_event("/genesys/conversations/acw", data))["statusCode"] == 202
     dlq = stack.resources.queue_urls["IngestDeadLetterQueue"]
@@ -96,7 +96,7 @@ def test_an_ingest_dead_letter_of_a_stream_batch_requeues_the_pending_calls_it_t
     counts = replay_ingest(stack.sqs, boto3.client("dynamodbstreams"), None, dlq, records=records, jobs=jobs)
 
     assert counts == {"stream_batches": 1, "jobs_queued": 2, "events_invoked": 0, "kept": 1}
-    assert sorted(j["conversationId"] for j in stack.queued_jobs()) == ["conv-1", "conv-2"]
+    assert sorted(j["conversationId"] for j in stack.queued_jobs()) == ["00000000-0000-4000-8000-000000000103", "00000000-0000-4000-8000-000000000104"]
     attrs = stack.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
     left = int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
     assert left == 1  # the one it could not read is kept
@@ -132,7 +132,7 @@ def test_the_local_stream_source_gives_up_after_its_retries_and_writes_the_on_fa
     """As Lambda does with MaximumRetryAttempts: the batch is skipped and its metadata sent on."""
     from local.streams import StreamPump
 
-    data = {**body("acw-a"), "conversationId": "conv-doomed"}
+    data = {**body("acw-a"), "conversationId": "00000000-0000-4000-8000-000000000105"}
     assert stack.invoke("ingest_acw", api_gateway_event("/genesys/conversations/acw", data))["statusCode"] == 202
     sent: list[dict[str, Any]] = []
     pump = StreamPump(stack.dynamodb, boto3.client("dynamodbstreams"), TABLE, max_retries=2, on_failure=sent.append)
