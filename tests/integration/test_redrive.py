@@ -84,7 +84,8 @@ def stream_failure(stack: Stack) -> dict[str, Any]:
 
 def test_an_ingest_dead_letter_of_a_stream_batch_requeues_the_pending_calls_it_touched(stack: Stack) -> None:
     """The review's case: stream retries ran out, the dead letter holds batch metadata only."""
-    for cid in ("00000000-0000-4000-8000-000000000103", "00000000-0000-4000-8000-000000000104"):
+    calls = ["00000000-0000-4000-8000-000000000103", "00000000-0000-4000-8000-000000000104"]
+    for cid in calls:
         data = {**body("acw-a"), "conversationId": cid}
         assert stack.invoke("ingest_acw", api_gateway_event("/genesys/conversations/acw", data))["statusCode"] == 202
     dlq = stack.resources.queue_urls["IngestDeadLetterQueue"]
@@ -96,7 +97,7 @@ def test_an_ingest_dead_letter_of_a_stream_batch_requeues_the_pending_calls_it_t
     counts = replay_ingest(stack.sqs, boto3.client("dynamodbstreams"), None, dlq, records=records, jobs=jobs)
 
     assert counts == {"stream_batches": 1, "jobs_queued": 2, "events_invoked": 0, "kept": 1}
-    assert sorted(j["conversationId"] for j in stack.queued_jobs()) == ["00000000-0000-4000-8000-000000000103", "00000000-0000-4000-8000-000000000104"]
+    assert sorted(j["conversationId"] for j in stack.queued_jobs()) == calls
     attrs = stack.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
     left = int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
     assert left == 1  # the one it could not read is kept
