@@ -3,6 +3,8 @@
 ``PATCH /api/data/v9.2/<entity set>(<key>='<value>')`` creates the row or updates it and answers 204
 with an ``OData-EntityId`` header either way; errors are ``{"error": {"code": "0x...", "message": ...}}``.
 Throttling is a 429 with ``Retry-After`` in seconds, like the service protection limits.
+``GET /api/data/v9.2/<entity set>?$select=…&$filter=<col> eq '<v>' [or <col> eq '<v>' …]&$top=n`` answers
+``{"value": [rows]}`` (the ``$filter`` the lookups send; other filters are refused).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ QUERY_SYNTAX_ERROR = "0x80060888"
 # One key=value pair; the value is an OData string literal in which a quote is written twice.
 _KEY = re.compile(r"(?P<name>[A-Za-z_]\w*)='(?P<value>(?:[^']|'')*)'")
 _FORBIDDEN = frozenset("/<>*%&:\\?")
+# The $filter the sandbox understands: equality on columns, joined by "or".
+_EQUALS = re.compile(r"(?P<name>[A-Za-z_]\w*) eq '(?P<value>(?:[^']|'')*)'")
+_FILTER = re.compile(r"[A-Za-z_]\w* eq '(?:[^']|'')*'(?: or [A-Za-z_]\w* eq '(?:[^']|'')*')*")
 ODATA_HEADERS = ("Accept", "OData-MaxVersion", "OData-Version", "Content-Type")
 
 
@@ -65,6 +70,7 @@ class DynamicsSandbox(SandboxServer[DynamicsKnobs]):
         return [
             Route("POST", re.compile(r"/(?P<tenant>[^/]+)/oauth2/v2\.0/token"), "token", self._token, "token"),
             Route("PATCH", re.compile(r"/api/data/v9\.2/(?P<entity_set>\w+)\((?P<key>.*)\)"), "upsert", self._upsert),
+            Route("GET", re.compile(r"/api/data/v9\.2/(?P<entity_set>\w+)"), "query", self._query),
         ]
 
     def throttle_reply(self) -> Reply:
@@ -124,3 +130,20 @@ class DynamicsSandbox(SandboxServer[DynamicsKnobs]):
             row = table[row_key] = {"id": str(uuid.UUID(int=self._next_id)), key.group("name"): value}
         row.update(columns)
         return Reply(204, headers={"OData-EntityId": f"{self.url}/api/data/v9.2/{entity_set}({row['id']})"})
+
+    def _query(self, request: Request) -> Reply:
+        """Rows of one entity set that match an equality ``$filter``, with the ``$select`` columns."""
+        if not self.token_valid(request.bearer()):
+            return _error(401, "", "The user is not authenticated.")
+        text = (request.query.get("$filter") or [""])[-1]
+        if _FILTER.fullmatch(text) is None:
+            return _error(400, QUERY_SYNTAX_ERROR, "The sandbox understands col eq 'v' [or col eq 'v' ...].")
+        wanted = [(m["name"], m["value"].replace("''", "'")) for m in _EQUALS.finditer(text)]
+        select = [c for c in (request.query.get("$select") or [""])[-1].split(",") if c]
+        top = int((request.query.get("$top") or ["5000"])[-1])
+        rows = [
+            row
+            for row in self.rows.get(request.params["entity_set"], {}).values()
+            if any(str(row.get(name)) == value for name, value in wanted)
+        ][:top]
+        return Reply(200, {"value": [{c: row.get(c) for c in select} if select else dict(row) for row in rows]})

@@ -1,5 +1,6 @@
 """A fake Salesforce org: client-credentials login on the My Domain host, sObject Collections upsert, a
-SOQL query of one object (``SELECT … FROM … [WHERE f = 'v'] [LIMIT n]``) and a record by external id.
+SOQL query of one object (``SELECT … FROM … [WHERE f = 'v'] [LIMIT n]``), a SOSL search in phone fields
+(``FIND {…} IN PHONE FIELDS RETURNING Object(fields) [LIMIT n]``) and a record by external id.
 
 Records are stored per object by external id, so an upsert of a known key updates it and never
 creates a second record. Shapes follow the REST API: per-record results in request order with the
@@ -28,6 +29,12 @@ INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVAL
 SOQL = re.compile(
     r"\s*SELECT\s+(?P<fields>\w+(?:\s*,\s*\w+)*)\s+FROM\s+(?P<object>\w+)"
     r"(?:\s+WHERE\s+(?P<field>\w+)\s*=\s*'(?P<value>(?:[^'\\]|\\.)*)')?(?:\s+LIMIT\s+(?P<limit>\d+))?\s*",
+    re.IGNORECASE,
+)
+# The SOSL the sandbox understands; "phone fields" are those whose name ends in Phone (Phone, MobilePhone).
+SOSL = re.compile(
+    r"\s*FIND\s+\{(?P<term>(?:[^}\\]|\\.)*)\}\s+IN\s+PHONE\s+FIELDS\s+RETURNING\s+(?P<object>\w+)"
+    r"\((?P<fields>\w+(?:\s*,\s*\w+)*)\)(?:\s+LIMIT\s+(?P<limit>\d+))?\s*",
     re.IGNORECASE,
 )
 API = r"/services/data/v(?P<version>\d+\.\d)"
@@ -74,6 +81,7 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
                 "PATCH", re.compile(API + r"/composite/sobjects/(?P<object>\w+)/(?P<field>\w+)"), "upsert", self._upsert
             ),
             Route("GET", re.compile(API + r"/query/?"), "query", self._query),
+            Route("GET", re.compile(API + r"/search/?"), "search", self._search),
             Route(
                 "GET",
                 re.compile(API + r"/sobjects/(?P<object>\w+)/(?P<field>\w+)/(?P<value>[^/]+)"),
@@ -153,6 +161,28 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
         records = [{**self._attributes(obj, r, version), **{f: r.get(f) for f in fields}} for r in rows]
         self._api_calls += 1
         return Reply(200, {"totalSize": len(records), "done": True, "records": records})
+
+    def _search(self, request: Request) -> Reply:
+        """``GET …/search?q=FIND {…} IN PHONE FIELDS RETURNING Object(fields) [LIMIT n]``: ``searchRecords``."""
+        if not self.token_valid(request.bearer()):
+            return Reply(401, INVALID_SESSION)
+        match = SOSL.fullmatch((request.query.get("q") or [""])[-1])
+        if match is None:
+            message = "the sandbox understands FIND {term} IN PHONE FIELDS RETURNING Object(fields) [LIMIT n]"
+            return Reply(400, [{"message": message, "errorCode": "MALFORMED_SEARCH"}])
+        obj, fields = match["object"], [f.strip() for f in match["fields"].split(",")]
+        term = re.sub(r"\\(.)", r"\1", match["term"])
+        rows = [
+            r
+            for r in self.records.get(obj, {}).values()
+            if any(name.endswith("Phone") and str(value) == term for name, value in r.items())
+        ]
+        if match["limit"]:
+            rows = rows[: int(match["limit"])]
+        version = request.params["version"]
+        records = [{**self._attributes(obj, r, version), **{f: r.get(f) for f in fields}} for r in rows]
+        self._api_calls += 1
+        return Reply(200, {"searchRecords": records})
 
     def _get_by_key(self, request: Request) -> Reply:
         """``GET …/sobjects/{object}/{externalIdField}/{value}``: one record with all its fields."""

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
     from cxbridge.calls.record import CallRecord
+    from cxbridge.crm.lookup import LookupQuery, LookupResult
 
 
 class InMemorySyncStatusStore:
@@ -60,3 +61,18 @@ class InMemoryBreakerStore:
         with self._lock:
             self.state = change(self.state)
             return self.state
+
+
+class InMemoryLookupCache:
+    """``LookupCache`` in process memory, without expiry; ``puts`` counts the answers kept."""
+
+    def __init__(self) -> None:
+        self.answers: dict[LookupQuery, LookupResult] = {}
+        self.puts = 0
+
+    def get(self, query: LookupQuery) -> LookupResult | None:
+        return self.answers.get(query)
+
+    def put(self, query: LookupQuery, result: LookupResult) -> None:
+        self.puts += 1
+        self.answers[query] = result

@@ -149,22 +149,33 @@ class AuthorizedHttp:
         *,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        timeout_s: float | None = None,
     ) -> requests.Response:
         """Send with the current token; the URL is built from the token (Salesforce's ``instance_url``).
 
-        Raises ``UpstreamFailure`` if no token can be had and ``requests.RequestException`` on transport errors.
+        ``timeout_s`` shortens this request's timeout (a lookup answering within a deadline); never longer
+        than the adapter's. Raises ``UpstreamFailure`` if no token can be had and ``requests.RequestException``
+        on transport errors.
         """
+        timeout = self.timeout_s if timeout_s is None else min(timeout_s, self.timeout_s)
         token = self._tokens.get()
-        response = self._send(method, url(token), token, json, headers)
+        response = self._send(method, url(token), token, json, headers, timeout_s=timeout)
         if self._is_expired(response):
             log_response(self.system, response, reauth=True)
             self._tokens.invalidate(token)
             token = self._tokens.get()
-            response = self._send(method, url(token), token, json, headers)
+            response = self._send(method, url(token), token, json, headers, timeout_s=timeout)
         return response
 
     def _send(
-        self, method: str, url: str, token: AccessToken, json: Any, headers: Mapping[str, str] | None
+        self,
+        method: str,
+        url: str,
+        token: AccessToken,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        *,
+        timeout_s: float,
     ) -> requests.Response:
         all_headers = {**(headers or {}), **token.headers()}
-        return self._session.request(method, url, json=json, headers=all_headers, timeout=self.timeout_s)
+        return self._session.request(method, url, json=json, headers=all_headers, timeout=timeout_s)

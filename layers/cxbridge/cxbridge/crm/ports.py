@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from cxbridge.calls.record import CallRecord
     from cxbridge.crm.breaker import BreakerState
     from cxbridge.crm.job import CrmJob
+    from cxbridge.crm.lookup import LookupQuery, LookupResult
     from cxbridge.crm.outcome import CrmOutcome, CrmWriteResult, LedgerEntry
 
 
@@ -140,4 +141,28 @@ class ControlRoom(Protocol):
 
     def run_status(self, deployment_id: str) -> str | None:
         """The run's status (``COMPLETED``, ``RUNNING``, ...), or None if unknown."""
+        ...
+
+
+class ContactDirectory(Protocol):
+    """A CRM's customer records as a lookup sees them (``crm.salesforce_lookup``, ``crm.dynamics_lookup``)."""
+
+    def find(self, query: LookupQuery, timeout_s: float) -> LookupResult:
+        """The CRM's answer (found, notFound or ambiguous), no request outliving ``timeout_s``.
+
+        Raises ``UpstreamFailure`` when the CRM did not answer (its status says whether a retry may help)
+        and ``LookupUnsupported`` when this CRM is not configured to look up by ``query.kind``.
+        """
+        ...
+
+
+class LookupCache(Protocol):
+    """CRM answers kept for a while, under a salted hash of what was looked up."""
+
+    def get(self, query: LookupQuery) -> LookupResult | None:
+        """The answer kept for ``query`` and not yet expired; None otherwise. Raises ``TransientFailure``."""
+        ...
+
+    def put(self, query: LookupQuery, result: LookupResult) -> None:
+        """Keep ``result`` for the cache's lifetime. Raises ``TransientFailure``."""
         ...

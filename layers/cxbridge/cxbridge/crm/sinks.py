@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from cxbridge.core.oauth import TokenCache
 from cxbridge.crm.automation_anywhere import AutomationAnywhereMapping, AutomationAnywhereSink
 from cxbridge.crm.dynamics import DynamicsMapping, DynamicsSink
+from cxbridge.crm.dynamics_lookup import DynamicsLookup  # noqa: TC001 - pydantic reads it
 from cxbridge.crm.oauth import AutomationAnywhereTokenSource, EntraTokenSource, SalesforceTokenSource
 from cxbridge.crm.salesforce import SalesforceMapping, SalesforceSink
+from cxbridge.crm.salesforce_lookup import SalesforceLookup  # noqa: TC001 - pydantic reads it
 
 if TYPE_CHECKING:
     from cxbridge.crm.ports import BotDeploymentLedger, CrmSink
@@ -32,6 +34,7 @@ class SalesforceConnection(_Doc):
     my_domain_url: str = Field(pattern=r"^https?://")
     token_lifetime_s: float = Field(default=7200, gt=60)
     mapping: SalesforceMapping
+    lookup: SalesforceLookup | None = None  # customer lookups (issue 18); none: the assist route falls back
 
 
 class DynamicsConnection(_Doc):
@@ -41,6 +44,7 @@ class DynamicsConnection(_Doc):
     tenant_id: str = Field(min_length=1)
     login_base_url: str = Field(default="https://login.microsoftonline.com", pattern=r"^https?://")
     mapping: DynamicsMapping
+    lookup: DynamicsLookup | None = None  # customer lookups (issue 18); none: the assist route falls back
 
 
 class AutomationAnywhereConnection(_Doc):
