@@ -201,6 +201,7 @@ def other_events() -> dict[str, object]:
             "detail": {},
         },
         "toil_report_api.apigw": get_report,
+        "assist_lookup.apigw": api_gateway_event("/assist/lookup", {"phone": "+15550100199"}),
         "workitems_api.create.apigw": api_gateway_event("/workitems", workitem, "source-crm"),
         "workitem_sla_step.sfn": {"workitemId": "0b9f3c2a-6d1e-4f5a-8b7c-9d0e1f2a3b4c", "generation": 1, "step": 0},
         "workitem_events.apigw": api_gateway_event("/genesys/workitems", WORKITEM_EVENT),

@@ -10,7 +10,7 @@ import pytest
 from cxbridge.core.identity import SCOPES
 
 ROOT = Path(__file__).resolve().parents[2]
-NAMES_OR_FREE_TEXT = ("workitems_api", "toil_report_api", "toil_daily")  # responses carry names or notes
+NAMES_OR_FREE_TEXT = ("workitems_api", "toil_report_api", "toil_daily", "assist_lookup")  # names, notes, CRM fields
 
 
 def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -38,6 +38,7 @@ def test_callers_are_client_credentials_app_clients_with_only_their_scopes(sam: 
     assert set(clients["GenesysClient"]["Properties"]["AllowedOAuthScopes"]) == {
         "cxbridge/events.write",
         "cxbridge/toil.read",
+        "cxbridge/assist.read",
     }
     assert set(clients["SourceSystemClient"]["Properties"]["AllowedOAuthScopes"]) == {
         "cxbridge/workitems.write",

@@ -123,7 +123,9 @@ def test_the_dynamodb_cache_keeps_answers_under_a_salted_hash_until_they_expire(
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         create_all(dynamodb, boto3.client("sqs"))
-        cache = DynamoLookupCache(dynamodb, "WorkerStateTable", "salesforce", salt=b"k" * 32, ttl_s=60, clock=clock)
+        cache = DynamoLookupCache(
+            dynamodb, "WorkerStateTable", "salesforce", salt=lambda: b"k" * 32, ttl_s=60, clock=clock
+        )
         found = LookupResult(LookupStatus.FOUND, "003A", {"name": "Ada"})
 
         cache.put(ADA, found)

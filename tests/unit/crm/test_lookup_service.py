@@ -58,7 +58,7 @@ def service(
     directory: object, cache: InMemoryLookupCache | None = None, breaker: InMemoryBreakerStore | None = None
 ) -> LookupService:
     return LookupService(
-        directory,  # type: ignore[arg-type]
+        lambda: directory,  # type: ignore[arg-type,return-value]
         cache or InMemoryLookupCache(),
         breaker or InMemoryBreakerStore(),
         breaker_policy=BreakerPolicy(threshold=2, cooldown_s=60),

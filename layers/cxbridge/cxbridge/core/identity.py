@@ -23,11 +23,13 @@ EVENTS_WRITE = f"{RESOURCE_SERVER}/events.write"
 WORKITEMS_WRITE = f"{RESOURCE_SERVER}/workitems.write"
 WORKITEMS_READ = f"{RESOURCE_SERVER}/workitems.read"
 TOIL_READ = f"{RESOURCE_SERVER}/toil.read"
+ASSIST_READ = f"{RESOURCE_SERVER}/assist.read"
 SCOPES = {
     EVENTS_WRITE: "Send Genesys conversation and workitem events",
     WORKITEMS_WRITE: "Capture and change the caller's own workitems",
     WORKITEMS_READ: "Read the caller's own workitems",
     TOIL_READ: "Read the toil report",
+    ASSIST_READ: "Look customers up in the CRM for agent assist",
 }
 # Cognito app client ids are 1-128 word characters; local clients are names such as source-crm.
 _CLIENT_ID = re.compile(r"[\w+.-]{1,128}")

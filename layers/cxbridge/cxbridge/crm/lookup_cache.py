@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 
 class DynamoLookupCache:
-    """One item per lookup value and CRM, kept ``ttl_s`` seconds."""
+    """One item per lookup value and CRM, kept ``ttl_s`` seconds; ``salt`` reads the current key (it may rotate:
+    answers kept under the old one are then missed, never misread)."""
 
     def __init__(
         self,
@@ -31,7 +32,7 @@ class DynamoLookupCache:
         table_name: str,
         namespace: str,
         *,
-        salt: bytes,
+        salt: Callable[[], bytes],
         ttl_s: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -43,7 +44,7 @@ class DynamoLookupCache:
         self._clock = clock
 
     def _key(self, query: LookupQuery) -> dict[str, Any]:
-        return {"pk": {"S": f"lookup#{self._namespace}#{cache_key(self._salt, query)}"}}
+        return {"pk": {"S": f"lookup#{self._namespace}#{cache_key(self._salt(), query)}"}}
 
     def get(self, query: LookupQuery) -> LookupResult | None:
         try:

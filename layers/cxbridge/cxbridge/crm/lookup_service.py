@@ -31,11 +31,15 @@ RETRY_PAUSE_S = 0.1
 
 
 class LookupService:
-    """Answers ``lookup`` within its deadline: found, notFound, ambiguous, or fallback."""
+    """Answers ``lookup`` within its deadline: found, notFound, ambiguous, or fallback.
+
+    ``directory`` is called for the CRM's directory on the pool, so that reading its configuration and
+    credentials (a cold start) is inside the deadline too; None means no CRM lookups are configured.
+    """
 
     def __init__(
         self,
-        directory: ContactDirectory | None,
+        directory: Callable[[], ContactDirectory | None],
         cache: LookupCache,
         breaker: BreakerStore,
         *,
@@ -63,6 +67,9 @@ class LookupService:
             return future.result(timeout=max(0.0, ends_at - self._clock()))
         except FutureTimeout:
             return fallback("deadline")
+        except Exception:  # noqa: BLE001 - a bug or a broken configuration still answers: the flow falls back
+            logger.exception("lookup failed", extra={"kind": query.kind.value})
+            return fallback("error")
 
     def _answer(self, query: LookupQuery, ends_at: float) -> LookupResult:
         try:
@@ -71,14 +78,15 @@ class LookupService:
             cached = None  # the cache is a shortcut; without it the CRM still answers
         if cached is not None:
             return cached
-        if self._directory is None:
+        directory = self._directory()
+        if directory is None:
             return fallback("no-directory")
         try:
             if self._breaker.load().is_open(self._wall()):
                 return fallback("breaker-open")
         except TransientFailure:
             return fallback("breaker-unreadable")
-        result = self._from_crm(self._directory, query, ends_at)
+        result = self._from_crm(directory, query, ends_at)
         if result.cacheable:
             try:
                 self._cache.put(query, result)

@@ -46,5 +46,23 @@ class CrmSyncSettings(EnvGroup):
     reconcile_lookback_days: int = Field(default=2, alias="CRM_RECONCILE_LOOKBACK_DAYS", ge=1, le=14)
 
 
+class LookupSettings(EnvGroup):
+    """What customer lookups need (the assist route; issue 18): the CRM's documents, the cache and the breaker."""
+
+    worker_state_table: str = Field(alias="WORKER_STATE_TABLE", min_length=1)
+    crm_sink: Literal["salesforce", "dynamics", "automation_anywhere"] = Field(alias="CRM_SINK")
+    crm_config_parameter: str = Field(alias="CRM_CONFIG_PARAMETER", min_length=1)
+    crm_secret_name: str = Field(alias="CRM_SECRET_NAME", min_length=1)
+    # The key of the cache's salted hashes (Secrets Manager: {"current": ...}).
+    lookup_salt_secret_name: str = Field(alias="LOOKUP_SALT_SECRET_NAME", min_length=1)
+    lookup_cache_ttl_s: int = Field(default=3600, alias="LOOKUP_CACHE_TTL_S", ge=60)
+    assist_deadline_s: float = Field(default=3.0, alias="ASSIST_DEADLINE_S", gt=0, le=4.5)
+    http_timeout_s: float = Field(default=5.0, alias="HTTP_TIMEOUT_S", gt=0, le=60)
+    breaker_threshold: int = Field(default=5, alias="CRM_BREAKER_THRESHOLD", ge=1)
+    breaker_cooldown_s: float = Field(default=60.0, alias="CRM_BREAKER_COOLDOWN_S", gt=0)
+    secrets_max_age_s: int = Field(default=300, alias="SECRETS_MAX_AGE_S", ge=0)
+
+
 outbox_settings = from_environment(OutboxSettings)
 crm_sync_settings = from_environment(CrmSyncSettings)
+lookup_settings = from_environment(LookupSettings)

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 
 from cxbridge.core import wiring
 from cxbridge.core.aws import client
-from cxbridge.crm.settings import crm_sync_settings, outbox_settings
+from cxbridge.crm.settings import crm_sync_settings, lookup_settings, outbox_settings
 
 if TYPE_CHECKING:
     from cxbridge.crm.bot_callback import BotCallbackService
+    from cxbridge.crm.lookup_service import LookupService
     from cxbridge.crm.outbox import OutboxService
-    from cxbridge.crm.ports import CrmSink
+    from cxbridge.crm.ports import ContactDirectory, CrmSink
     from cxbridge.crm.queue import SqsQueueActions
     from cxbridge.crm.reconciler import Reconciler
     from cxbridge.crm.sync import CrmSyncService, RetryPolicy
@@ -150,6 +151,47 @@ def bot_callback_service() -> BotCallbackService:
     return BotCallbackService(bot_ledger(), records, queue_actions(), jobs, keys=keys)
 
 
+@lru_cache(maxsize=1)
+def contact_directory() -> ContactDirectory | None:
+    """The CRM's customer records, from the sink's connection document's ``lookup`` (None without one)."""
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
+
+    from cxbridge.crm.directories import build_directory  # noqa: PLC0415
+
+    s = lookup_settings()
+    if s.crm_sink == "automation_anywhere":
+        return None
+    connection = parameters.get_parameter(s.crm_config_parameter, transform="json", max_age=s.secrets_max_age_s)
+    secret = parameters.get_secret(s.crm_secret_name, transform="json", max_age=s.secrets_max_age_s)
+    return build_directory(s.crm_sink, connection, secret, timeout_s=s.http_timeout_s)
+
+
+@lru_cache(maxsize=1)
+def lookup_service() -> LookupService:
+    """Customer lookups: the DynamoDB cache and the sink's breaker in the worker-state table, the CRM behind."""
+    from cxbridge.core.keys import read_keys  # noqa: PLC0415
+    from cxbridge.crm.breaker import BreakerPolicy  # noqa: PLC0415
+    from cxbridge.crm.lookup_cache import DynamoLookupCache  # noqa: PLC0415
+    from cxbridge.crm.lookup_service import LookupService  # noqa: PLC0415
+    from cxbridge.crm.worker_state import DynamoBreakerStore  # noqa: PLC0415
+
+    s = lookup_settings()
+    dynamodb = client("dynamodb")
+    cache = DynamoLookupCache(
+        dynamodb,
+        s.worker_state_table,
+        s.crm_sink,
+        salt=lambda: read_keys(s.lookup_salt_secret_name, s.secrets_max_age_s).current,
+        ttl_s=s.lookup_cache_ttl_s,
+    )
+    return LookupService(
+        contact_directory,
+        cache,
+        DynamoBreakerStore(dynamodb, s.worker_state_table, s.crm_sink),
+        breaker_policy=BreakerPolicy(s.breaker_threshold, s.breaker_cooldown_s),
+    )
+
+
 wiring.register(
     outbox_service.cache_clear,
     crm_sink.cache_clear,
@@ -159,4 +201,6 @@ wiring.register(
     bot_ledger.cache_clear,
     queue_actions.cache_clear,
     bot_callback_service.cache_clear,
+    contact_directory.cache_clear,
+    lookup_service.cache_clear,
 )
