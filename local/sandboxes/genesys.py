@@ -54,6 +54,10 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
         calls: Sequence[AnalyticsCall] = (),  # toil (issue 6): conversations the aggregates query counts
     ) -> None:
         self.wrapup_codes = dict(wrapup_codes or {})
+        # Conversations (contact linking, issue 18): conversation id → the customer's number, as Genesys
+        # gives it (a tel: URI), and optionally the external contact Genesys matched.
+        self.customer_numbers: dict[str, str] = {}
+        self.external_contacts: dict[str, str] = {}
         self.tasks = TaskManagementFake(self, task_statuses)  # Task Management (workitems, issue 5)
         self.analytics = ConversationAggregatesFake(self, calls)  # toil (issue 6)
         self.client_id = client_id
@@ -65,6 +69,12 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
         return [
             Route("POST", re.compile(r"/oauth/token"), "token", self._token, "token"),
             Route("GET", re.compile(r"/api/v2/routing/wrapupcodes/(?P<code_id>[^/]+)"), "wrapupcode", self._wrapup),
+            Route(
+                "GET",
+                re.compile(r"/api/v2/conversations/(?P<conversation_id>[^/]+)"),
+                "conversation",
+                self._conversation,
+            ),
             *self.tasks.routes(),  # Task Management (workitems, issue 5)
             *self.analytics.routes(),  # toil (issue 6)
         ]
@@ -117,5 +127,29 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
                 "dateCreated": "2025-01-01T00:00:00.000Z",
                 "createdBy": "sandbox",
                 "selfUri": f"/api/v2/routing/wrapupcodes/{code_id}",
+            },
+        )
+
+    def _conversation(self, request: Request) -> Reply:
+        """``GET /api/v2/conversations/{id}``: the participants, the customer's with its ``ani`` and ``address``."""
+        if not self.token_valid(request.bearer()):
+            return _error(401, "bad.credentials", "Invalid login credentials.")
+        conversation_id = unquote(request.params["conversation_id"])
+        number = self.customer_numbers.get(conversation_id)
+        if number is None and conversation_id not in self.external_contacts:
+            return _error(404, "not.found", f"Conversation {conversation_id} not found")
+        customer: dict[str, Any] = {"id": f"{conversation_id}-c", "purpose": "customer"}
+        if number is not None:
+            customer |= {"ani": number, "address": number, "dnis": "tel:+18005550100"}
+        if conversation_id in self.external_contacts:
+            customer["externalContactId"] = self.external_contacts[conversation_id]
+        agent = {"id": f"{conversation_id}-a", "purpose": "agent", "address": "sip:agent@sandbox"}
+        return Reply(
+            200,
+            {
+                "id": conversation_id,
+                "address": "tel:+18005550100",
+                "participants": [customer, agent],
+                "selfUri": f"/api/v2/conversations/{conversation_id}",
             },
         )

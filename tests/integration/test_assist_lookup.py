@@ -93,7 +93,11 @@ def test_a_hanging_or_throttling_crm_gets_a_fallback_not_an_error(
 
 
 def test_neither_the_number_nor_the_answer_reaches_a_log(stack: Stack, crm: SalesforceSandbox) -> None:
-    logs = captured(lambda: (ask(stack, {"phone": PHONE}), ask(stack, {"phone": "555 0100"}), None)[-1])
+    def run() -> None:
+        ask(stack, {"phone": PHONE})
+        ask(stack, {"phone": "555 0100"})
+
+    logs = captured(run)
 
     assert "5550100199" not in logs.replace(" ", "")
     assert "0100" not in logs

@@ -69,7 +69,8 @@ def test_secrets_are_named_not_stored_and_readable_only_by_name(cfn: dict[str, A
     assert len(named) == 2
     for arn in named:  # exactly the named secret: Secrets Manager adds six characters to its ARN
         assert arn["Fn::Sub"].endswith(("${CrmSecretName}-??????", "${GenesysSecretName}-??????"))
-    assert [arn for arn in secrets["Resource"] if "Fn::Sub" not in arn] == [{"Ref": "BotCallbackSecret"}]
+    generated = [arn for arn in secrets["Resource"] if "Fn::Sub" not in arn]
+    assert generated == [{"Ref": "BotCallbackSecret"}, {"Ref": "LookupSaltSecret"}]  # the stack's own keys
     env = cfn["Resources"]["CrmSyncWorkerFunction"]["Properties"]["Environment"]["Variables"]
     assert env["CRM_SECRET_NAME"] == {"Ref": "CrmSecretName"}
 

@@ -53,3 +53,15 @@ def test_the_output_contract_is_flat_and_maps_the_routes_answer() -> None:
     assert defaults["status"] == LookupStatus.FALLBACK  # a missing answer takes the fallback path
     rendered = re.sub(r"\$\{(\w+)\}", lambda m: json.dumps(defaults[m[1]]), response["successTemplate"])
     assert json.loads(rendered) == defaults
+
+
+def test_the_assist_function_reads_only_its_cache_the_crm_config_and_its_secrets(cfn: dict[str, Any]) -> None:
+    role = cfn["Resources"]["AssistLookupFunctionRole"]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    actions.discard("sqs:SendMessage")  # the Globals' on-failure destination of asynchronous invocations
+    assert actions == {"dynamodb:GetItem", "dynamodb:PutItem", "ssm:GetParameter", "secretsmanager:GetSecretValue"}
+    (table,) = [s["Resource"] for s in statements if "dynamodb:GetItem" in s["Action"]]
+    assert table == {"Fn::GetAtt": ["WorkerStateTable", "Arn"]}
+    function = cfn["Resources"]["AssistLookupFunction"]["Properties"]
+    assert function["Timeout"] == 5  # the data action's timeout: a deadline answer comes well before

@@ -1,4 +1,5 @@
-"""The lookup adapters against the CRM sandboxes over HTTP, and the DynamoDB cache on moto."""
+"""The lookup adapters against the CRM sandboxes over HTTP, the DynamoDB cache on moto, and the contact link's
+mapping in each sink."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from moto import mock_aws
 
 from cxbridge.core.oauth import TokenCache
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
+from cxbridge.crm.dynamics import DynamicsMapping, DynamicsSink
 from cxbridge.crm.dynamics_lookup import DynamicsDirectory, DynamicsLookup
 from cxbridge.crm.lookup import LookupKind, LookupQuery, LookupResult, LookupStatus, LookupUnsupported
 from cxbridge.crm.lookup_cache import DynamoLookupCache
 from cxbridge.crm.oauth import EntraTokenSource, SalesforceTokenSource
+from cxbridge.crm.outcome import CrmOutcome
+from cxbridge.crm.salesforce import SalesforceMapping, SalesforceSink
 from cxbridge.crm.salesforce_lookup import SalesforceDirectory, SalesforceLookup, sosl_term
 from local.resources import create_all
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
@@ -138,3 +142,33 @@ def test_the_dynamodb_cache_keeps_answers_under_a_salted_hash_until_they_expire(
         assert "4930123456" not in str(items)
         clock.advance(61)
         assert cache.get(ADA) is None
+
+
+def test_a_contact_link_is_a_mapped_field_in_salesforce_and_a_bind_in_dataverse(
+    salesforce: SalesforceSandbox, dynamics: DynamicsSandbox
+) -> None:
+    sf_mapping = SalesforceMapping(
+        object="Call_Log__c", external_id_field="CallReference__c", fields={"Contact__c": "contact_id"}
+    )
+    sf = SalesforceSink(
+        sf_mapping, TokenCache(SalesforceTokenSource(salesforce.url, SANDBOX_CLIENT_ID, SANDBOX_SECRET))
+    )
+    dyn_mapping = DynamicsMapping(
+        entity_set="cxb_calllogs",
+        alternate_key="cxb_conversationid",
+        fields={"cxb_Contact@odata.bind": "contact_id"},
+        binds={"cxb_Contact@odata.bind": "contacts"},
+    )
+    source = EntraTokenSource(dynamics.tenant_id, SANDBOX_CLIENT_ID, SANDBOX_SECRET, dynamics.url, dynamics.url)
+    dyn = DynamicsSink(dyn_mapping, dynamics.url, TokenCache(source))
+    linked, unlinked = CrmOutcome("conv-1", contact_id="003A"), CrmOutcome("conv-2")
+
+    sf.write([linked, unlinked])
+    dyn.write([CrmOutcome("conv-1", contact_id="6f1c2d3e-0000-4000-8000-000000000001"), unlinked])
+
+    records = salesforce.records["Call_Log__c"]
+    assert records["conv-1"]["Contact__c"] == "003A"
+    assert "Contact__c" not in records["conv-2"]
+    rows = {row["cxb_conversationid"]: row for row in dynamics.rows["cxb_calllogs"].values()}
+    assert rows["conv-1"]["cxb_Contact@odata.bind"] == "/contacts(6f1c2d3e-0000-4000-8000-000000000001)"
+    assert "cxb_Contact@odata.bind" not in rows["conv-2"]

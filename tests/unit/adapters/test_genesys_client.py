@@ -10,6 +10,7 @@ from cxbridge.core.oauth import TokenCache
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
 from cxbridge.genesys.client import GenesysClient, TtlCache, WrapupCodeNotFound, WrapupCodeResolver
 from cxbridge.genesys.oauth import GenesysTokenSource
+from cxbridge.genesys.ports import CustomerIdentity
 from cxbridge.genesys.regions import region_domain
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from tests.unit.adapters.support import SHORT_TIMEOUT_S, FakeClock
@@ -144,3 +145,23 @@ def test_region_domain(region: str, domain: str) -> None:
 def test_an_unknown_region_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown Genesys Cloud region"):
         region_domain("mars_north_1")
+
+
+def test_get_customer_reads_the_customer_participants_number_and_external_contact(genesys: GenesysSandbox) -> None:
+    genesys.customer_numbers["conv-1"] = "tel:+15550100001"
+    genesys.external_contacts["conv-2"] = "ext-7"
+    client = make_client(genesys)
+
+    assert client.get_customer("conv-1") == CustomerIdentity("tel:+15550100001", None)
+    assert client.get_customer("conv-2") == CustomerIdentity(None, "ext-7")
+    assert client.get_customer("conv-unknown") is None
+
+
+def test_get_customer_when_genesys_throttles_is_an_upstream_failure(genesys: GenesysSandbox) -> None:
+    genesys.customer_numbers["conv-1"] = "tel:+15550100001"
+    genesys.configure(throttle_ratio=1.0)
+
+    with pytest.raises(UpstreamFailure) as failure:
+        make_client(genesys).get_customer("conv-1")
+
+    assert failure.value.status is WriteStatus.THROTTLED

@@ -60,6 +60,8 @@ class DynamicsMapping(BaseModel):
     entity_set: str = Field(pattern=LOGICAL_NAME, examples=["cxb_calllogs"])
     alternate_key: str = Field(pattern=LOGICAL_NAME, examples=["cxb_conversationid"])
     fields: dict[str, str] = Field(default_factory=dict)
+    # Lookup columns: a mapped column named here (``cxb_Contact@odata.bind``) is sent as ``/<entity set>(<id>)``.
+    binds: dict[str, str] = Field(default_factory=dict, examples=[{"cxb_Contact@odata.bind": "contacts"}])
 
     @model_validator(mode="after")
     def _key_is_not_mapped(self) -> Self:
@@ -110,7 +112,11 @@ class DynamicsSink:
     def _upsert(self, outcome: CrmOutcome) -> CrmWriteResult:
         cid = outcome.conversation_id
         try:
-            row = {col: v for col, attr in self.mapping.fields.items() if (v := outcome.value(attr)) is not None}
+            row = {
+                col: f"/{self.mapping.binds[col]}({v})" if col in self.mapping.binds else v
+                for col, attr in self.mapping.fields.items()
+                if (v := outcome.value(attr)) is not None
+            }
         except MappingError as exc:
             return CrmWriteResult(cid, WriteStatus.PERMANENT, reason=f"mapping:{exc.name}")
         try:

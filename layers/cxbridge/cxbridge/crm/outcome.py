@@ -41,6 +41,7 @@ class CrmOutcome:
     handle_s: int | None = None
     call_date: str | None = None  # YYYY-MM-DD (UTC)
     disposition_time: int | None = None  # epoch ms
+    contact_id: str | None = None  # the CRM record of the customer, when a lookup found exactly one (issue 18)
     content: str = ""  # ``record_content`` of the record this was built from: what "synced" will mean
 
     def value(self, name: str) -> str | int | None:

@@ -57,6 +57,8 @@ class LookupSettings(EnvGroup):
     lookup_salt_secret_name: str = Field(alias="LOOKUP_SALT_SECRET_NAME", min_length=1)
     lookup_cache_ttl_s: int = Field(default=3600, alias="LOOKUP_CACHE_TTL_S", ge=60)
     assist_deadline_s: float = Field(default=3.0, alias="ASSIST_DEADLINE_S", gt=0, le=4.5)
+    # The worker: how long one request's calls may wait for their contacts, on top of the request itself.
+    contact_link_budget_s: float = Field(default=5.0, alias="CONTACT_LINK_BUDGET_S", gt=0, le=20)
     http_timeout_s: float = Field(default=5.0, alias="HTTP_TIMEOUT_S", gt=0, le=60)
     breaker_threshold: int = Field(default=5, alias="CRM_BREAKER_THRESHOLD", ge=1)
     breaker_cooldown_s: float = Field(default=60.0, alias="CRM_BREAKER_COOLDOWN_S", gt=0)

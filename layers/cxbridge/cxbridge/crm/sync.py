@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from cxbridge.calls.record import CallRecord
+    from cxbridge.crm.contact_link import ContactLinker
     from cxbridge.crm.job import CrmJob
     from cxbridge.crm.ports import BreakerStore, CrmSink, SyncStatusStore
     from cxbridge.genesys.ports import DispositionResolver
@@ -87,8 +88,10 @@ class CrmSyncService:
         request_timeout_s: float = 5.0,
         rand: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.time,
+        linker: ContactLinker | None = None,
     ) -> None:
-        """``request_timeout_s`` is the sink's per-request timeout: the time a request may still take."""
+        """``request_timeout_s`` is the sink's per-request timeout: the time a request may still take;
+        ``linker`` (issue 18) finds each call's CRM contact, written in the same upsert (``contact_id``)."""
         self._sink = sink
         self._records = records
         self._resolver = resolver
@@ -100,6 +103,7 @@ class CrmSyncService:
         self._reserve_ms = (request_timeout_s + SETTLE_RESERVE_S) * 1000
         self.crm_requests = 0  # write requests made, for metrics and the benchmark
         self._jitter = rand()
+        self._linker = linker
 
     # ---- decisions ---------------------------------------------------------------------------------
 
@@ -180,6 +184,9 @@ class CrmSyncService:
                 decisions[item.message_id] = self._later(item, record, f"genesys:{exc.reason}", exc.retry_after_s)
         if not to_write:
             return []
+        if self._linker is not None:
+            contacts = self._linker.contacts([record.conversation_id for _, record, _ in to_write])
+            to_write = [(i, r, replace(o, contact_id=contacts[r.conversation_id])) for i, r, o in to_write]
         results = self._write([outcome for _, _, outcome in to_write])
         for (item, record, _), result in zip(to_write, results, strict=True):
             decisions[item.message_id] = self._settle(item, record, result)

@@ -15,6 +15,7 @@ from cxbridge.crm.settings import crm_sync_settings, lookup_settings, outbox_set
 
 if TYPE_CHECKING:
     from cxbridge.crm.bot_callback import BotCallbackService
+    from cxbridge.crm.contact_link import ContactLinker
     from cxbridge.crm.lookup_service import LookupService
     from cxbridge.crm.outbox import OutboxService
     from cxbridge.crm.ports import ContactDirectory, CrmSink
@@ -84,6 +85,19 @@ def crm_sync_service() -> CrmSyncService:
         breaker_policy=BreakerPolicy(s.breaker_threshold, s.breaker_cooldown_s),
         retry=_retry_policy(),
         request_timeout_s=s.http_timeout_s,
+        linker=contact_linker(),
+    )
+
+
+def contact_linker() -> ContactLinker | None:
+    """Contact linking, when the CRM's connection document has a ``lookup`` section (issue 18)."""
+    from cxbridge.crm.contact_link import ContactLinker  # noqa: PLC0415
+
+    if contact_directory() is None:
+        return None
+    s = lookup_settings()
+    return ContactLinker(
+        genesys_client(), lookup_service(), deadline_s=s.assist_deadline_s, budget_s=s.contact_link_budget_s
     )
 
 

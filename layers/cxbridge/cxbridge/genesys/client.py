@@ -25,6 +25,7 @@ from cxbridge.core.http import (
 )
 from cxbridge.core.observability import logger
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
+from cxbridge.genesys.ports import CustomerIdentity
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from cxbridge.core.oauth import TokenCache
 
 SYSTEM = "genesys"
+# The participant that is the customer ("customer"; "external" for some outbound and transfer legs:
+# the purpose values of this API are unconfirmed, facts 2).
+CUSTOMER_PURPOSES = frozenset({"customer", "external"})
 SYSTEM_CODE_PREFIX = "ININ-"  # built-in wrap-up codes such as ININ-WRAP-UP-TIMEOUT have no routing entity
 
 
@@ -78,6 +82,33 @@ class GenesysClient:
         if not isinstance(name, str) or not name:
             raise UpstreamFailure(WriteStatus.TRANSIENT, "bad-response")
         return name
+
+    def get_customer(self, conversation_id: str) -> CustomerIdentity | None:
+        """``GET /api/v2/conversations/{id}`` (``conversation:communication:view``) → the customer participant's
+        ``ani`` (else ``address``) and ``externalContactId`` (facts 2); None when the conversation or its
+        customer is unknown. Raises ``UpstreamFailure`` when Genesys cannot answer now.
+        """
+        url = f"{self._api}/api/v2/conversations/{quote(conversation_id, safe='')}"
+        try:
+            response = self._http.request("GET", lambda _: url)
+        except requests.RequestException as exc:
+            raise UpstreamFailure(classify(exc), transport_reason(exc)) from None
+        log_response(SYSTEM, response, conversationId=conversation_id)
+        if response.status_code in (400, 404):
+            return None
+        if not response.ok:
+            raise UpstreamFailure(classify(response), f"http:{response.status_code}")
+        body = json_body(response)
+        participants = body.get("participants") if isinstance(body, dict) else None
+        for participant in participants if isinstance(participants, list) else []:
+            if isinstance(participant, dict) and participant.get("purpose") in CUSTOMER_PURPOSES:
+                address = participant.get("ani") or participant.get("address")
+                contact = participant.get("externalContactId")
+                return CustomerIdentity(
+                    address if isinstance(address, str) and address else None,
+                    contact if isinstance(contact, str) and contact else None,
+                )
+        return None
 
 
 class TtlCache:
