@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.assist import DEADLINE_S, bench_assist, bench_linking
 from bench.crm import bench_crm
 from bench.ingest import bench_ingest
 from bench.sla import bench_sla
@@ -35,6 +36,9 @@ KEYS = (
     "crm_records_per_s",
     "lost",
     "duplicated",
+    "assist_p99_ms_crm_ok",
+    "assist_p99_ms_crm_hanging",
+    "lookup_requests_per_call",
     "sfn_transitions_closed_early",
     "sfn_transitions_full_ladder",
     "package_mb_max",
@@ -109,6 +113,8 @@ def main() -> int:
         ingest = bench_ingest(events)
         crm = bench_crm(1_000 if args.quick else 10_000, throttle_ratio=0.3)
         sla = bench_sla(quick=args.quick)
+        assist = bench_assist(200 if args.quick else 2_000, hanging_waves=1 if args.quick else 5)
+        linking = bench_linking(1_000 if args.quick else 10_000, 200 if args.quick else 2_000)
     imports = bench_imports(import_runs)
     result: dict[str, Any] = dict.fromkeys(KEYS)
     result.update(
@@ -128,6 +134,9 @@ def main() -> int:
         package_mb_max=package_mb(),
         sfn_transitions_closed_early=sla["sfn_transitions_closed_early"],
         sfn_transitions_full_ladder=sla["sfn_transitions_full_ladder"],
+        assist_p99_ms_crm_ok=round(assist["assist_p99_ms_crm_ok"], 1),
+        assist_p99_ms_crm_hanging=round(assist["assist_p99_ms_crm_hanging"], 1),
+        lookup_requests_per_call=round(linking["lookup_requests_per_call"], 4),
     )
     slowest = max(OTHER_MODULES, key=imports.__getitem__)
     rows = [
@@ -159,6 +168,18 @@ def main() -> int:
             "SFN transitions per workitem: closed early / full ladder",
             f"{result['sfn_transitions_closed_early']} / {result['sfn_transitions_full_ladder']}",
             "closed early <= 10",
+        ),
+        ("assist lookup p99 (ms): CRM answering", f"{result['assist_p99_ms_crm_ok']}", ""),
+        (
+            f"assist lookup p99 (ms): CRM hanging, {assist['assist_hanging_answers']} answers"
+            f" {'all' if assist['assist_hanging_all_fallback'] else 'NOT all'} fallback",
+            f"{result['assist_p99_ms_crm_hanging']}",
+            f"<= {DEADLINE_S * 1000 + 100:.0f}",
+        ),
+        (
+            f"CRM lookups per call, contact linking ({linking['linked_share']:.0%} linked)",
+            f"{result['lookup_requests_per_call']}",
+            "<= 0.25",
         ),
         ("largest function + layer (MB, after sam build)", f"{result['package_mb_max']}", "< 30"),
     ]

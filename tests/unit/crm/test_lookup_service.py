@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -179,3 +180,15 @@ def test_the_cache_key_is_salted_and_never_contains_the_value() -> None:
     assert key != cache_key(b"t" * 32, PHONE)
     assert key != cache_key(b"s" * 32, LookupQuery(LookupKind.ACCOUNT_NUMBER, PHONE.value))
     assert PHONE.value not in repr(PHONE)
+
+
+def test_concurrent_lookups_of_one_customer_share_one_crm_request() -> None:
+    directory = HangingDirectory()
+    lookups = service(directory)
+    with ThreadPoolExecutor(max_workers=3) as callers:
+        answers = [callers.submit(lookups.lookup, PHONE, 5.0) for _ in range(3)]
+        time.sleep(0.2)  # all three are waiting on the hung request
+        directory.release.set()
+
+    assert [a.result() for a in answers] == [FOUND] * 3
+    assert directory.calls == 1

@@ -8,8 +8,9 @@ the cache for the next caller). Retries happen only while the deadline leaves ti
 
 from __future__ import annotations
 
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING
 
@@ -58,11 +59,13 @@ class LookupService:
         self._wall = wall_clock
         self._sleep = sleep
         self.crm_requests = 0  # CRM requests sent since start (bench and tests read it)
+        self._inflight: dict[LookupQuery, Future[LookupResult]] = {}
+        self._inflight_lock = threading.RLock()  # a done future runs its callback at once, under the lock
 
     def lookup(self, query: LookupQuery, deadline_s: float) -> LookupResult:
         """The answer for ``query``, or a ``fallback`` once ``deadline_s`` has passed without one."""
         ends_at = self._clock() + deadline_s
-        future = self._pool.submit(self._answer, query, ends_at)
+        future = self._shared(query, ends_at)
         try:
             return future.result(timeout=max(0.0, ends_at - self._clock()))
         except FutureTimeout:
@@ -70,6 +73,20 @@ class LookupService:
         except Exception:  # noqa: BLE001 - a bug or a broken configuration still answers: the flow falls back
             logger.exception("lookup failed", extra={"kind": query.kind.value})
             return fallback("error")
+
+    def _shared(self, query: LookupQuery, ends_at: float) -> Future[LookupResult]:
+        """The lookup of ``query`` under way, or a new one: concurrent calls of one customer (a batch holds
+        several of their calls) wait for one CRM request instead of each sending its own."""
+        with self._inflight_lock:
+            future = self._inflight.get(query)
+            if future is None:
+                future = self._inflight[query] = self._pool.submit(self._answer, query, ends_at)
+                future.add_done_callback(lambda _: self._forget(query))
+            return future
+
+    def _forget(self, query: LookupQuery) -> None:
+        with self._inflight_lock:
+            self._inflight.pop(query, None)
 
     def _answer(self, query: LookupQuery, ends_at: float) -> LookupResult:
         try:
