@@ -12,9 +12,12 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench.cold_start import CASES, INGEST, first_invocation_ratios, import_ratios
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+from bench.cold_start import CASES, INGEST, Figures, first_invocation_ratios, import_ratios
 from bench.crm import bench_crm
 from bench.ingest import bench_ingest
 from bench.lambda_like import build_twin
@@ -83,10 +86,10 @@ def main() -> int:
         ingest_p99_ms=round(ingest["p99_ms"], 3),
         ingest_aws_calls_per_event=round(ingest["aws_calls_per_event"], 3),
         ingest_aws_writes_per_event=round(ingest["aws_writes_per_event"], 3),
-        import_ratio_vs_boto3=round(max(imports[f] for f in INGEST_FUNCTIONS), 3),
-        import_ratio_other_vs_boto3=round(max(imports[f] for f in OTHER_FUNCTIONS), 3),
-        cold_start_ratio_ingest=round(max(first[f] for f in INGEST_FUNCTIONS), 3),
-        cold_start_ratio_max=round(max(first[f] for f in CASES), 3),
+        import_ratio_vs_boto3=round(max(imports.cpu[f] for f in INGEST_FUNCTIONS), 3),
+        import_ratio_other_vs_boto3=round(max(imports.cpu[f] for f in OTHER_FUNCTIONS), 3),
+        cold_start_ratio_ingest=round(max(first.cpu[f] for f in INGEST_FUNCTIONS), 3),
+        cold_start_ratio_max=round(max(first.cpu[f] for f in CASES), 3),
         call_record_bytes_max=ingest["call_record_bytes_max"],
         crm_job_bytes_max=ingest["crm_job_bytes_max"],
         outbox_aws_calls_per_job=round(ingest["outbox_aws_calls_per_job"], 3),
@@ -98,8 +101,12 @@ def main() -> int:
         sfn_transitions_closed_early=sla["sfn_transitions_closed_early"],
         sfn_transitions_full_ladder=sla["sfn_transitions_full_ladder"],
     )
-    slowest = max(OTHER_FUNCTIONS, key=imports.__getitem__)
-    slowest_first = max(CASES, key=first.__getitem__)
+    slowest = max(OTHER_FUNCTIONS, key=imports.cpu.__getitem__)
+    slowest_first = max(CASES, key=first.cpu.__getitem__)
+
+    def wall(figures: Figures, functions: Iterable[str]) -> str:
+        return f" (wall {max(figures.wall[f] for f in functions):.2f})"
+
     rows = [
         (
             "ingest p50 / p99 per event (ms, moto, warm)",
@@ -111,10 +118,26 @@ def main() -> int:
             f"{result['ingest_aws_calls_per_event']} / {result['ingest_aws_writes_per_event']}",
             "writes <= 2",
         ),
-        ("ingest handler import / import boto3 (worst of four)", f"{result['import_ratio_vs_boto3']}", "<= 1.5"),
-        (f"other handler import / import boto3 ({slowest})", f"{result['import_ratio_other_vs_boto3']}", "<= 2"),
-        ("ingest first invocation / boto3 floor (worst of four)", f"{result['cold_start_ratio_ingest']}", "<= 1.6"),
-        (f"first invocation / floor, worst ({slowest_first})", f"{result['cold_start_ratio_max']}", "<= 2"),
+        (
+            "ingest handler import / import boto3 (worst of four)",
+            f"{result['import_ratio_vs_boto3']}{wall(imports, INGEST_FUNCTIONS)}",
+            "<= 1.5",
+        ),
+        (
+            f"other handler import / import boto3 ({slowest})",
+            f"{result['import_ratio_other_vs_boto3']}{wall(imports, OTHER_FUNCTIONS)}",
+            "<= 2",
+        ),
+        (
+            "ingest first invocation / boto3 floor (worst of four)",
+            f"{result['cold_start_ratio_ingest']}{wall(first, INGEST_FUNCTIONS)}",
+            "<= 1.6",
+        ),
+        (
+            f"first invocation / floor, worst ({slowest_first})",
+            f"{result['cold_start_ratio_max']}{wall(first, CASES)}",
+            "<= 2",
+        ),
         (
             "call record / CRM job size (bytes); outbox AWS calls per job",
             f"{result['call_record_bytes_max']} / {result['crm_job_bytes_max']}; {result['outbox_aws_calls_per_job']}",
@@ -133,8 +156,10 @@ def main() -> int:
     print(f"{'figure':62} {'value':>22}  target")
     for name, value, target in rows:
         print(f"{name:62} {value:>22}  {target}")
-    print(f"(ingest events: {events}; CRM records: {crm['records']}; boto3 import {imports['boto3_import_ms']:.0f} ms,")
-    print(f" first-invocation floor {first['floor_ms']:.0f} ms; cold start figures: {twin.description})")
+    print(f"(ingest events: {events}; CRM records: {crm['records']})")
+    print(f"(cold start: {twin.description}; ratios of CPU time, medians of {import_runs} pairs;")
+    floors = (imports.floor_cpu_ms, imports.floor_wall_ms, first.floor_cpu_ms, first.floor_wall_ms)
+    print(" CPU / wall ms: import boto3 {:.0f} / {:.0f}, first-invocation floor {:.0f} / {:.0f})".format(*floors))
     print(json.dumps(result))
     return 0
 

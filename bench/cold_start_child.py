@@ -1,4 +1,4 @@
-"""One cold start, run by ``bench.cold_start`` in the Lambda-like venv: prints its seconds as JSON.
+"""One cold start, run by ``bench.cold_start`` in the Lambda-like venv: prints its times as JSON.
 
 ``import <module>``: import it. ``handler <event.json>``: import ``app`` from the task folder and handle
 the event once. ``floor <service> <operation> <params.json>``: import boto3, build the client, make the
@@ -28,38 +28,34 @@ class _Context:
         return 10_000
 
 
-def handler(event: dict[str, Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+def handler(event: dict[str, Any]) -> Any:
     import app  # type: ignore[import-not-found]  # the function's folder, first on the path as /var/task
 
-    result = app.lambda_handler(event, _Context())
-    return time.perf_counter() - start, result
+    return app.lambda_handler(event, _Context())
 
 
-def floor(service: str, operation: str, params: dict[str, Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+def floor(service: str, operation: str, params: dict[str, Any]) -> Any:
     import boto3
 
-    result = getattr(boto3.client(service), operation)(**params)  # type: ignore[call-overload]
-    return time.perf_counter() - start, None if result is None else sorted(result)
-
-
-def import_only(module: str) -> tuple[float, Any]:
-    start = time.perf_counter()
-    __import__(module)
-    return time.perf_counter() - start, None
+    return sorted(getattr(boto3.client(service), operation)(**params))  # type: ignore[call-overload]
 
 
 def main() -> None:
     mode, *args = sys.argv[1:]
-    if mode == "import":
-        seconds, result = import_only(args[0])
-    else:
+    loaded: Any = None
+    if mode != "import":
         with open(args[-1]) as f:
             loaded = json.load(f)
-        seconds, result = handler(loaded) if mode == "handler" else floor(args[0], args[1], loaded)
+    wall, cpu = time.perf_counter(), time.process_time()
+    if mode == "import":
+        result = __import__(args[0]) and None
+    elif mode == "handler":
+        result = handler(loaded)
+    else:
+        result = floor(args[0], args[1], loaded)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     # The handler's own output (EMF metrics, log lines) goes to stdout first; ours is the last line.
-    print(json.dumps({"seconds": seconds, "result": result}, default=str))
+    print(json.dumps({"wall": wall, "cpu": cpu, "result": result}, default=str))
 
 
 if __name__ == "__main__":

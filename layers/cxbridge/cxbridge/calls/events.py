@@ -7,8 +7,6 @@ fields over time, so unknown keys are ignored. We require only what we key and o
 (``wrapupNotes``) are ``SecretStr``: parsed, never printed, never stored.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Annotated, Literal
 

@@ -1,7 +1,5 @@
 """What the ingestion handlers read from the environment."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from cxbridge.core.settings import EnvGroup, from_environment

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cxbridge.core import wiring
-from cxbridge.core.aws import client
+from cxbridge.core.aws import client, json_parameter, json_secret
 from cxbridge.crm.settings import crm_sync_settings, outbox_settings
 
 if TYPE_CHECKING:
@@ -34,8 +34,6 @@ def outbox_service() -> OutboxService:
 @lru_cache(maxsize=1)
 def crm_sync_service() -> CrmSyncService:
     """The worker's service: sink, call records, wrap-up names and breaker, from settings and secrets."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
     from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
     from cxbridge.crm.breaker import BreakerPolicy  # noqa: PLC0415
     from cxbridge.crm.sinks import build_sink  # noqa: PLC0415
@@ -45,8 +43,8 @@ def crm_sync_service() -> CrmSyncService:
 
     s = crm_sync_settings()
     dynamodb = client("dynamodb")
-    connection = parameters.get_parameter(s.crm_config_parameter, transform="json", max_age=s.secrets_max_age_s)
-    secret = parameters.get_secret(s.crm_secret_name, transform="json", max_age=s.secrets_max_age_s)
+    connection = json_parameter(s.crm_config_parameter, s.secrets_max_age_s)
+    secret = json_secret(s.crm_secret_name, s.secrets_max_age_s)
     sink = build_sink(
         s.crm_sink,
         connection,
@@ -68,13 +66,11 @@ def crm_sync_service() -> CrmSyncService:
 @lru_cache(maxsize=1)
 def genesys_client() -> GenesysClient:
     """A Genesys API client for the configured region (or the local sandbox), its token cached."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
     from cxbridge.genesys.client import GenesysClient  # noqa: PLC0415
     from cxbridge.genesys.connection import connect  # noqa: PLC0415
 
     s = crm_sync_settings()
-    secret = parameters.get_secret(s.genesys_secret_name, transform="json", max_age=s.secrets_max_age_s)
+    secret = json_secret(s.genesys_secret_name, s.secrets_max_age_s)
     genesys = connect(secret, region=s.genesys_region, base_url=s.genesys_base_url, timeout_s=s.http_timeout_s)
     return GenesysClient(genesys.tokens, genesys.api_url, timeout_s=s.http_timeout_s)
 

@@ -4,8 +4,6 @@ Shared by the conversation routes (``calls``) and the workitem events route (``w
 the bare ``eventBody`` or this envelope around it.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from aws_lambda_powertools.utilities import parameters
-
 from cxbridge.core import wiring
-from cxbridge.core.aws import client
+from cxbridge.core.aws import client, json_secret
 from cxbridge.core.observability import metrics
 from cxbridge.genesys.client import GenesysClient, WrapupCodeResolver
 from cxbridge.genesys.connection import GenesysConnection, connect
@@ -28,7 +26,7 @@ from cxbridge.toil.sns import SnsCandidateNotifier
 def genesys() -> GenesysConnection:
     """The Genesys login (the region's, or the local sandbox's), shared by the resolver and the analytics source."""
     s = toil_settings()
-    secret = parameters.get_secret(s.genesys_secret_name, transform="json", max_age=s.secrets_max_age_s)
+    secret = json_secret(s.genesys_secret_name, s.secrets_max_age_s)
     return connect(secret, region=s.genesys_region, base_url=s.genesys_base_url, timeout_s=s.http_timeout_s)
 
 
