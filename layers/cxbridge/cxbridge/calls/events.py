@@ -7,6 +7,9 @@ fields over time, so unknown keys are ignored. We require only what we key and o
 (``wrapupNotes``) are ``SecretStr``: parsed, never printed, never stored.
 """
 
+# No ``from __future__ import annotations``: pydantic evaluates annotations at class creation, and strings
+# are compiled there, at cold start (docs/decisions.md, issue 15).
+
 from dataclasses import dataclass
 from typing import Annotated, Literal
 

@@ -1,5 +1,8 @@
 """What the ingestion handlers read from the environment."""
 
+# No ``from __future__ import annotations``: pydantic evaluates annotations at class creation, and strings
+# are compiled there, at cold start (docs/decisions.md, issue 15).
+
 from pydantic import Field
 
 from cxbridge.core.settings import EnvGroup, from_environment

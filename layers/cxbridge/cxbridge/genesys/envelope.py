@@ -4,6 +4,9 @@ Shared by the conversation routes (``calls``) and the workitem events route (``w
 the bare ``eventBody`` or this envelope around it.
 """
 
+# No ``from __future__ import annotations``: pydantic evaluates annotations at class creation, and strings
+# are compiled there, at cold start (docs/decisions.md, issue 15).
+
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
