@@ -11,19 +11,22 @@ PYTHON ?= $(shell for c in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.1
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help install test lint typecheck validate security build events openapi local replay bench toil redrive clean deploy
+.PHONY: help install lock test lint typecheck validate security build events openapi local replay bench toil redrive clean deploy
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "need python3.13 (or 3.12) on PATH"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --constraint constraints.txt -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed  ## create .venv with the package and the dev tools
+install: $(VENV)/.installed  ## create .venv with the package and the dev tools, at the versions of constraints.txt
+
+lock: install  ## re-resolve pyproject.toml's dependencies into constraints.txt (then make install, commit both)
+	$(PY) -m scripts.lock
 
 test: install  ## unit, integration and template tests (moto; no AWS account, no Docker)
 	$(PY) -m pytest
@@ -50,8 +53,9 @@ $(SECURITY_VENV)/.installed:
 security: $(SECURITY_VENV)/.installed  ## checkov on template.yaml (its own venv: its pins clash with sam's)
 	$(SECURITY_VENV)/bin/checkov -f $(CURDIR)/template.yaml --config-file $(CURDIR)/.checkov.yaml
 
-build: install  ## sam build (layer with its requirements, one folder per function)
+build: install  ## sam build (layer with its requirements, one folder per function), all compiled to bytecode
 	$(VENV)/bin/sam build --parallel
+	$(MAKE) --no-print-directory -f layers/cxbridge/Makefile bytecode BYTECODE_DIRS='.aws-sam/build/*Function'
 
 events: install  ## regenerate events/*.json from events/genesys/*.json
 	$(PY) -m scripts.build_events

@@ -37,7 +37,7 @@ def keys_from(secret: Any) -> Keys:
 
 
 def read_keys(secret_name: str, max_age_s: int) -> Keys:
-    """The keys in ``secret_name``, through Powertools Parameters' cache."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - only the functions that sign
+    """The keys in ``secret_name``, through Powertools Parameters' cache on the shared session."""
+    from cxbridge.core.aws import json_secret  # noqa: PLC0415 - only the functions that sign or check
 
-    return keys_from(parameters.get_secret(secret_name, transform="json", max_age=max_age_s))
+    return keys_from(json_secret(secret_name, max_age_s))

@@ -1,10 +1,11 @@
 """What the toil functions accept: the report route's query string and the schedule's event."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic evaluates annotations at class creation, and strings
+# are compiled there, at cold start (docs/decisions.md, issue 15).
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -34,7 +35,7 @@ class ReportQuery(BaseModel):
     _check_date = field_validator("date", mode="before")(_iso_day)
 
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> ReportQuery:
+    def from_event(cls, event: dict[str, Any]) -> Self:
         """The query of an API Gateway proxy event; ``InvalidRequest`` names each bad parameter."""
         try:
             return cls.model_validate(event.get("queryStringParameters") or {})

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from cxbridge.core.errors import FieldError, InvalidRequest, TransientFailure, VersionConflict
 from cxbridge.core.observability import logger
 from cxbridge.workitems.models import CallbackJob, UpdateRequest
+from cxbridge.workitems.sla import MAX_SLA_SECONDS
 from cxbridge.workitems.workitem import (
     CaptureInProgress,
     EscalationState,
@@ -42,7 +43,6 @@ from cxbridge.workitems.workitem import (
     utc_iso,
     workitem_id,
 )
-from cxbridge.workitems.worktype import MAX_SLA_SECONDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable

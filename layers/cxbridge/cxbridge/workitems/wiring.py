@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cxbridge.core import wiring
-from cxbridge.core.aws import client
+from cxbridge.core.aws import client, json_secret
 from cxbridge.workitems.callback_queue import SqsCallbackQueue
 from cxbridge.workitems.service import Rows, WorkitemCloser, WorkitemEventService
 from cxbridge.workitems.settings import workitem_genesys_settings, workitem_settings
@@ -47,13 +47,11 @@ def worktypes() -> WorktypeCatalog:
 @lru_cache(maxsize=1)
 def genesys_tasks() -> GenesysTaskClient:
     """The Task Management client, logged in with the Genesys secret (one token cache per process)."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
     from cxbridge.genesys.connection import connect  # noqa: PLC0415
     from cxbridge.workitems.genesys_tasks import GenesysTaskClient  # noqa: PLC0415
 
     s = workitem_genesys_settings()
-    secret = parameters.get_secret(s.genesys_secret_name, transform="json", max_age=s.secrets_max_age_s)
+    secret = json_secret(s.genesys_secret_name, s.secrets_max_age_s)
     genesys = connect(secret, region=s.genesys_region, base_url=s.genesys_base_url, timeout_s=s.http_timeout_s)
     return GenesysTaskClient(
         genesys.tokens, genesys.api_url, timeout_s=s.http_timeout_s, retry_budget_s=s.retry_budget_s
