@@ -87,5 +87,5 @@ redrive: install  ## dead letters back on their path: crm-sync by a message move
 deploy: build  ## sam deploy (ENV=dev|prod picks the samconfig.toml environment)
 	$(VENV)/bin/sam deploy --config-env $(or $(ENV),default)
 
-clean:  ## remove build output and caches
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+clean:  ## remove build output and caches (and the bench's Lambda-like twin)
+	rm -rf .aws-sam .bench .pytest_cache .mypy_cache .ruff_cache

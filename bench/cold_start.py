@@ -46,6 +46,7 @@ def _get(table: str, key: str) -> dict[str, Any]:
 
 
 _GET_RECORD = _get("CallRecordsTable", "conversationId")
+_GET_WORKITEM = _get("WorkitemsTable", "workitemId")
 _GET_SECRET = {"SecretId": "cxbridge/genesys"}
 # The workitem API's read route: the sample create event, turned into GET /workitems/{id}.
 _WORKITEM_ID = "0b9f3c2a-6d1e-4f5a-8b7c-9d0e1f2a3b4c"
@@ -59,12 +60,12 @@ CASES = {
     "crm_job_outbox": Case(
         "crm_job_outbox.stream.json", "sqs", "send_message", {"QueueUrl": "CrmSyncQueue", "MessageBody": "{}"}
     ),
-    "bot_callback": Case("bot_callback.apigw.json", "dynamodb", "get_item", _get("CallRecordsTable", "conversationId")),
+    "bot_callback": Case("bot_callback.apigw.json", "dynamodb", "get_item", _GET_RECORD),
     "toil_report_api": Case("toil_report_api.apigw.json", "secretsmanager", "get_secret_value", _GET_SECRET),
     "toil_daily": Case("toil_daily.schedule.json", "secretsmanager", "get_secret_value", _GET_SECRET),
-    "workitem_events": Case("workitem_events.apigw.json", "dynamodb", "get_item", _get("WorkitemsTable", "pk")),
-    "workitem_sla_step": Case("workitem_sla_step.sfn.json", "dynamodb", "get_item", _get("WorkitemsTable", "pk")),
-    "workitems_api": Case("workitems_api.create.apigw.json", "dynamodb", "get_item", _get("WorkitemsTable", "pk")),
+    "workitem_events": Case("workitem_events.apigw.json", "dynamodb", "get_item", _GET_WORKITEM),
+    "workitem_sla_step": Case("workitem_sla_step.sfn.json", "dynamodb", "get_item", _GET_WORKITEM),
+    "workitems_api": Case("workitems_api.create.apigw.json", "dynamodb", "get_item", _GET_WORKITEM),
 }
 # Not here: the CRM sync worker and the workitem callback worker, whose first call leaves AWS (the CRM, a
 # source system's callback URL); their import is measured with the others.
