@@ -107,15 +107,14 @@ def crm_sync(stack: LocalStack, expected: set[str], timeout_s: float) -> dict[st
         return pending == 0
 
     wait_for(settled, timeout_s)
-    state = stack.crm.state()
-    rows = state["records"].get("Call_Log__c", {})
+    rows = stack.crm_rows()
     dead_letters = stack.dead_letters("CrmSyncDeadLetterQueue")
     dead_ids = {_conversation_of(d["body"]) for d in dead_letters}
     missing = expected - set(rows) - dead_ids
     return {
         "crm_records": len(rows),
-        "crm_ids_unique": len({r["Id"] for r in rows.values()}) == len(rows),
-        "crm_requests": state["requests"].get("upsert", 0),
+        "crm_ids_unique": len(set(rows.values())) == len(rows),
+        "crm_requests": stack.crm_write_requests(),
         "dead_letters": len(dead_letters),
         "dead_letter_calls": len(dead_ids),
         "dead_letter_reasons": sorted({d["reason"] for d in dead_letters}),

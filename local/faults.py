@@ -4,7 +4,7 @@ The CRM sandbox throttles 30 % of requests, fails 10 % with a 5xx, times out 5 %
 tokens; every event is delivered three times, concurrently and out of order. Afterwards every
 conversation with a disposition must be in the CRM exactly once or in the dead-letter queue with a
 reason: prints the counts and exits non-zero on any loss or duplicate. ``--calls`` sets the size
-(10,000 for the documented run; CI runs a small one).
+(10,000 for the documented run; CI runs a small one); ``--sink`` the CRM (Salesforce or Dataverse).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from local.demo import crm_sync, send_calls
-from local.stack import LocalStack
+from local.stack import CrmSinkName, LocalStack
 from local.toil_data import PLANTED, generate_calls
 
 
-def run(calls: int, copies: int, seed: int, timeout_s: float) -> dict[str, object]:
+def run(calls: int, copies: int, seed: int, timeout_s: float, sink: CrmSinkName = "salesforce") -> dict[str, object]:
     """The run's figures; ``lost`` and ``duplicated`` must both be 0."""
     rnd = random.Random(seed)  # noqa: S311 - a reproducible shuffle, not a secret
     day = datetime.now(UTC).date() - timedelta(days=1)
@@ -30,7 +30,7 @@ def run(calls: int, copies: int, seed: int, timeout_s: float) -> dict[str, objec
     expected = {c.conversation_id for c in generated if c.code_id or c.disposition_name}
     os.environ["HTTP_TIMEOUT_S"] = "1"  # a timed-out request costs a second, not five
     # Batches of 10 instead of 200: many more CRM requests, so every kind of fault is drawn often.
-    stack = LocalStack(port=0, seed=seed, sqs_batch_size=10).start()
+    stack = LocalStack(port=0, seed=seed, sqs_batch_size=10, crm_sink=sink).start()
     try:
         stack.crm.configure(throttle_ratio=0.30, fail_ratio=0.10, timeout_ratio=0.05, hang_s=1.5, expire_tokens_after=5)
         started = time.monotonic()
@@ -40,6 +40,7 @@ def run(calls: int, copies: int, seed: int, timeout_s: float) -> dict[str, objec
     finally:
         stack.stop()
     return {
+        "sink": sink,
         "calls": len(generated),
         "calls_with_disposition": len(expected),
         "events_posted": ingest["events"],
@@ -58,8 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copies", type=int, default=3)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--sink", choices=["salesforce", "dynamics"], default="salesforce")
     args = parser.parse_args(argv)
-    figures = run(args.calls, args.copies, args.seed, args.timeout)
+    figures = run(args.calls, args.copies, args.seed, args.timeout, args.sink)
     print(json.dumps(figures, indent=2))
     ok = figures["lost"] == 0 and figures["duplicated"] == 0 and figures["unexpected"] == 0
     print("zero lost, zero duplicated" if ok else "INCONSISTENT: a call was lost or written twice")

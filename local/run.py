@@ -45,11 +45,11 @@ def replay_samples(stack: LocalStack, base_url: str, timeout_s: float = 60) -> d
     expected = {a["conversationId"] for a in answers if a["outcome"] == "applied"}
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        records = stack.crm.state()["records"].get("Call_Log__c", {})
+        records = stack.crm_rows()
         if len(records) >= 3:
             break
         time.sleep(0.2)
-    records = stack.crm.state()["records"].get("Call_Log__c", {})
+    records = stack.crm_rows()
     return {
         "posted": len(posts),
         "outcomes": outcomes,

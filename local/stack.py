@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from unittest import mock
 from urllib.request import Request, urlopen
 
@@ -35,6 +35,7 @@ from local.lambda_context import LocalContext
 from local.moto_atomic import make_dynamodb_requests_atomic
 from local.resources import ACCOUNT, REGION, LocalResources, create_all
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
+from local.sandboxes.dynamics import DynamicsSandbox
 from local.sandboxes.genesys import GenesysSandbox
 from local.sandboxes.salesforce import SalesforceSandbox
 from local.sqs_source import SqsEventSource
@@ -60,6 +61,20 @@ CRM_MAPPING = {
         "Call_Date__c": "call_date",
     },
 }
+# The same mapping as a Dataverse table (``crm_sink="dynamics"``), keyed by an alternate key.
+DYNAMICS_MAPPING = {
+    "entity_set": "cxb_calllogs",
+    "logical_name": "cxb_calllog",
+    "alternate_key": "cxb_conversationid",
+    "fields": {
+        "cxb_disposition": "disposition",
+        "cxb_handleseconds": "handle_s",
+        "cxb_agent": "user_id",
+        "cxb_queue": "queue_id",
+        "cxb_calldate": "call_date",
+    },
+}
+type CrmSinkName = Literal["salesforce", "dynamics"]
 # Retry quickly on a laptop: the same code paths, shorter waits.
 LOCAL_OVERRIDES = {
     "WORKITEM_CALLBACK_ALLOWED_HOSTS": "127.0.0.1,localhost",  # source systems' callbacks in the demo
@@ -107,9 +122,10 @@ class LocalStack:
     seed: int = 0
     poll_interval_s: float = 0.2
     sqs_batch_size: int | None = None  # overrides the template's BatchSize (the fault run wants many requests)
+    crm_sink: CrmSinkName = "salesforce"  # the template's CrmSink: which CRM sandbox the worker writes to
     resources: LocalResources = field(init=False)
     genesys: GenesysSandbox = field(init=False)
-    crm: SalesforceSandbox = field(init=False)
+    crm: SalesforceSandbox | DynamicsSandbox = field(init=False)
     state_machines: dict[str, str] = field(default_factory=dict, init=False)
     schedules: list[Schedule] = field(default_factory=list, init=False)
     _threads: list[threading.Thread] = field(default_factory=list, init=False)
@@ -153,13 +169,15 @@ class LocalStack:
         worktypes = json.loads((ROOT / "layers/cxbridge/cxbridge/workitems/worktypes.json").read_text())
         codes = {**DEMO_WRAPUP_CODES, **wrapup_code_names(PLANTED)}
         self.genesys = GenesysSandbox(seed=self.seed, wrapup_codes=codes, task_statuses=statuses_of(worktypes))
-        self.crm = SalesforceSandbox(seed=self.seed)
+        self.crm = (
+            SalesforceSandbox(seed=self.seed) if self.crm_sink == "salesforce" else DynamicsSandbox(seed=self.seed)
+        )
         self.resources = create_all(boto3.client("dynamodb"), boto3.client("sqs"))
         self._seed_configuration()
         self._create_state_machines()
         for logical_id in functions:
             os.environ.update(self.resources.function_environment(logical_id))
-        os.environ.update(LOCAL_OVERRIDES, GENESYS_BASE_URL=self.genesys.url)
+        os.environ.update(LOCAL_OVERRIDES, GENESYS_BASE_URL=self.genesys.url, CRM_SINK=self.crm_sink)
         os.environ["BOT_CALLBACK_URL"] = f"http://{self.host}:{self.port}/bots/callback"
         from cxbridge.core import wiring  # noqa: PLC0415 - after the environment is final
 
@@ -172,7 +190,10 @@ class LocalStack:
     def _seed_configuration(self) -> None:
         """What an operator puts in SSM and Secrets Manager before deploying, pointed at the sandboxes."""
         ssm, secrets = boto3.client("ssm"), boto3.client("secretsmanager")
-        connection = {"my_domain_url": self.crm.url, "mapping": CRM_MAPPING}
+        connection: dict[str, Any] = {"my_domain_url": self.crm.url, "mapping": CRM_MAPPING}
+        if isinstance(self.crm, DynamicsSandbox):
+            url, tenant = self.crm.url, self.crm.tenant_id
+            connection = {"org_url": url, "tenant_id": tenant, "login_base_url": url, "mapping": DYNAMICS_MAPPING}
         ssm.put_parameter(Name=CRM_CONFIG_PARAMETER, Type="String", Value=json.dumps(connection), Overwrite=True)
         creds = json.dumps({"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_SECRET})
         for name in ("cxbridge/crm", "cxbridge/genesys"):
@@ -372,6 +393,19 @@ class LocalStack:
             for logical_id, name in self.resources.tables.items()
         }
         return {"tables": tables, "queues": queues, "crm": self.crm.state()["requests"]}
+
+    def crm_rows(self) -> dict[str, str]:
+        """What the CRM sandbox holds: conversation id → its row's id."""
+        state = self.crm.state()
+        if isinstance(self.crm, DynamicsSandbox):
+            rows = state["rows"].get(DYNAMICS_MAPPING["entity_set"], {})
+            return {key.partition("=")[2]: row["id"] for key, row in rows.items()}
+        return {cid: record["Id"] for cid, record in state["records"].get(CRM_MAPPING["object"], {}).items()}
+
+    def crm_write_requests(self) -> int:
+        """Write requests the CRM sandbox received (Dataverse: bulk, single and its table check)."""
+        requests: dict[str, int] = self.crm.state()["requests"]
+        return sum(requests.get(route, 0) for route in ("upsert", "upsert_multiple", "message_filters"))
 
     def bearer(self, client_id: str) -> str:
         """An ``Authorization`` header value for a local caller (what its token request would answer)."""

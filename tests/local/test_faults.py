@@ -7,12 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_throttles_5xx_timeouts_expiring_tokens_and_3x_delivery_lose_and_duplicate_nothing() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "local.faults", "--calls", "60", "--timeout", "240"],
+@pytest.mark.parametrize("sink", ["salesforce", "dynamics"])
+def test_throttles_5xx_timeouts_expiring_tokens_and_3x_delivery_lose_and_duplicate_nothing(sink: str) -> None:
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module, a sink name from the parameter list
+        [sys.executable, "-m", "local.faults", "--calls", "60", "--timeout", "240", "--sink", sink],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -23,6 +26,7 @@ def test_throttles_5xx_timeouts_expiring_tokens_and_3x_delivery_lose_and_duplica
     start = lines.index("{")
     figures = json.loads("\n".join(lines[start : lines.index("}", start) + 1]))
     assert done.returncode == 0, figures
+    assert figures["sink"] == sink
     assert figures["lost"] == figures["duplicated"] == figures["unexpected"] == 0
     in_crm_or_dead = figures["crm_records"] + figures["dead_letter_calls"] - figures["dead_letters_already_written"]
     assert in_crm_or_dead == figures["calls_with_disposition"]

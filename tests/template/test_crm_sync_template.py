@@ -36,15 +36,17 @@ def test_worker_consumes_the_crm_sync_queue_with_partial_batch_failures_and_a_co
 
 
 def test_each_sinks_default_batch_fits_the_worker_timeout(sam: dict[str, Any]) -> None:
-    """One token fetch, then the sink's requests one after another, and the worker's settle reserve."""
+    """One token fetch (and Dataverse's one table check), then the sink's requests one after another,
+    and the worker's settle reserve."""
+    from cxbridge.crm.dynamics import DEFAULT_BATCH_SIZE
     from cxbridge.crm.sync import SETTLE_RESERVE_S
 
     timeout = function(sam, "CrmSyncWorkerFunction")["Timeout"]
     request_s = sam["Parameters"]["HttpTimeoutSeconds"]["Default"]
-    per_request = {"Salesforce": 200, "Dynamics": 1, "AutomationAnywhere": 1}  # records per request
+    per_request = {"Salesforce": 200, "Dynamics": DEFAULT_BATCH_SIZE, "AutomationAnywhere": 1}  # records per request
     for sink, records in per_request.items():
         batch = sam["Parameters"][f"CrmSyncBatchSize{sink}"]["Default"]
-        requests = 1 + -(-batch // records)
+        requests = 1 + (sink == "Dynamics") + -(-batch // records)
         assert requests * request_s + SETTLE_RESERVE_S <= timeout, sink
 
 

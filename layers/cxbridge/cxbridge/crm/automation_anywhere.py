@@ -34,7 +34,7 @@ from cxbridge.core.http import (
 from cxbridge.core.observability import logger
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
 from cxbridge.crm import callback_token
-from cxbridge.crm.outcome import RUN_COMPLETED, RUN_FAILED, CrmWriteResult, MappingError
+from cxbridge.crm.outcome import RUN_COMPLETED, RUN_FAILED, CrmWriteResult, MappingError, no_deadline, not_sent
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -107,9 +107,11 @@ class AutomationAnywhereSink:
         self._in_flight_s = in_flight_s
         self._clock = clock
 
-    def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+    def write(
+        self, outcomes: Sequence[CrmOutcome], may_send: Callable[[], bool] = no_deadline, /
+    ) -> list[CrmWriteResult]:
         """One result per outcome, in order: SUBMITTED once a run is deployed (now or before)."""
-        return [self._deploy(outcome) for outcome in outcomes]
+        return [self._deploy(o) if may_send() else not_sent(o.conversation_id) for o in outcomes]
 
     def _payload(self, outcome: CrmOutcome) -> dict[str, Any]:
         bot_input = {

@@ -11,9 +11,14 @@ import json
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
+from cxbridge.core.upstream import WriteStatus
+
 if TYPE_CHECKING:
     from cxbridge.calls.record import CallRecord
-    from cxbridge.core.upstream import WriteStatus
+
+
+# The reason of a record not sent because the invocation's time left could not cover another request.
+TIME_BUDGET = "time-budget"
 
 
 class MappingError(ValueError):
@@ -86,6 +91,16 @@ class CrmWriteResult:
     retry_after_s: float | None = None
     reason: str | None = None
     crm_id: str | None = None
+
+
+def no_deadline() -> bool:
+    """``may_send`` for a caller with no time limit (a script, a benchmark): every request may start."""
+    return True
+
+
+def not_sent(conversation_id: str) -> CrmWriteResult:
+    """The answer for a record whose request was not started: the invocation's time left was too short."""
+    return CrmWriteResult(conversation_id, WriteStatus.TRANSIENT, reason=TIME_BUDGET)
 
 
 @dataclass(frozen=True, slots=True)
