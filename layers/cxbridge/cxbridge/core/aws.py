@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 
 from cxbridge.core import wiring
+from cxbridge.core.keys import Keys, keys_from
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
@@ -60,6 +61,11 @@ def json_secret(name: str, max_age_s: int) -> dict[str, Any]:
 def parameter(name: str, max_age_s: int) -> str:
     """An SSM parameter's text through Powertools (cached ``max_age_s``), on the shared session."""
     return str(_parameters().get(name, max_age=max_age_s))
+
+
+def read_keys(secret_name: str, max_age_s: int) -> Keys:
+    """The stack's own keys in ``secret_name`` (``{"current", "previous"}``), as ``json_secret`` reads them."""
+    return keys_from(json_secret(secret_name, max_age_s))
 
 
 def json_parameter(name: str, max_age_s: int) -> dict[str, Any]:

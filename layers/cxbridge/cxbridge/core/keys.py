@@ -34,10 +34,3 @@ def keys_from(secret: Any) -> Keys:
     if current is None:
         raise ValueError("the key secret has no current key")
     return Keys(current.encode(), previous.encode() if previous else None)
-
-
-def read_keys(secret_name: str, max_age_s: int) -> Keys:
-    """The keys in ``secret_name``, through Powertools Parameters' cache on the shared session."""
-    from cxbridge.core.aws import json_secret  # noqa: PLC0415 - only the functions that sign or check
-
-    return keys_from(json_secret(secret_name, max_age_s))

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cxbridge.core import wiring
-from cxbridge.core.aws import client, json_parameter, json_secret
+from cxbridge.core.aws import client, json_parameter, json_secret, read_keys
 from cxbridge.crm.settings import crm_sync_settings, outbox_settings
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ def outbox_service() -> OutboxService:
 @lru_cache(maxsize=1)
 def crm_sink() -> CrmSink:
     """The configured sink, from its connection document (SSM) and credentials (Secrets Manager)."""
-    from cxbridge.core.keys import read_keys  # noqa: PLC0415
     from cxbridge.crm.sinks import build_sink  # noqa: PLC0415
 
     s = crm_sync_settings()
@@ -135,7 +134,6 @@ def queue_actions() -> SqsQueueActions:
 @lru_cache(maxsize=1)
 def bot_callback_service() -> BotCallbackService:
     from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
-    from cxbridge.core.keys import read_keys  # noqa: PLC0415
     from cxbridge.crm.bot_callback import BotCallbackService  # noqa: PLC0415
     from cxbridge.crm.queue import SqsJobQueue  # noqa: PLC0415
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cxbridge.core import wiring
-from cxbridge.core.aws import client, json_secret
+from cxbridge.core.aws import client, json_secret, read_keys
 from cxbridge.workitems.callback_queue import SqsCallbackQueue
 from cxbridge.workitems.service import Rows, WorkitemCloser, WorkitemEventService
 from cxbridge.workitems.settings import workitem_genesys_settings, workitem_settings
@@ -67,7 +67,6 @@ def _closer(*, stops_executions: bool) -> WorkitemCloser:
 @lru_cache(maxsize=1)
 def workitem_service() -> WorkitemService:
     """The capture point: ``POST/GET/PATCH /workitems``."""
-    from cxbridge.core.keys import read_keys  # noqa: PLC0415
     from cxbridge.workitems.service import WorkitemService  # noqa: PLC0415
 
     s = workitem_settings()
