@@ -33,6 +33,7 @@ from local.http_front import api_routes, make_server
 from local.lambda_context import LocalContext
 from local.moto_atomic import make_dynamodb_requests_atomic
 from local.resources import ACCOUNT, REGION, LocalResources, create_all
+from local.sandboxes.automation_anywhere import AutomationAnywhereSandbox
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from local.sandboxes.genesys import GenesysSandbox
 from local.sandboxes.salesforce import SalesforceSandbox
@@ -57,6 +58,18 @@ CRM_MAPPING = {
         "Agent__c": "user_id",
         "Queue__c": "queue_id",
         "Call_Date__c": "call_date",
+        "Wrapup_Code__c": "wrapup_code_id",
+    },
+}
+# The bot the Automation Anywhere stack deploys, and what it is given.
+BOT_MAPPING = {
+    "file_id": 87,
+    "run_as_user_ids": [3],
+    "bot_input": {
+        "sConversationId": "conversation_id",
+        "sDisposition": "disposition",
+        "sWrapupCode": "wrapup_code_id",
+        "sContent": "content",  # the record content the run was given: a second run of one content is a duplicate
     },
 }
 # Retry quickly on a laptop: the same code paths, shorter waits.
@@ -106,9 +119,12 @@ class LocalStack:
     seed: int = 0
     poll_interval_s: float = 0.2
     sqs_batch_size: int | None = None  # overrides the template's BatchSize (the fault run wants many requests)
+    crm_sink: str = "salesforce"  # or "automation_anywhere": the Control Room sandbox runs the bots
+    env_overrides: dict[str, str] = field(default_factory=dict)  # applied last (the fault run's short waits)
     resources: LocalResources = field(init=False)
     genesys: GenesysSandbox = field(init=False)
     crm: SalesforceSandbox = field(init=False)
+    control_room: AutomationAnywhereSandbox | None = field(default=None, init=False)
     state_machines: dict[str, str] = field(default_factory=dict, init=False)
     schedules: list[Schedule] = field(default_factory=list, init=False)
     _threads: list[threading.Thread] = field(default_factory=list, init=False)
@@ -153,12 +169,15 @@ class LocalStack:
         codes = {**DEMO_WRAPUP_CODES, **wrapup_code_names(PLANTED)}
         self.genesys = GenesysSandbox(seed=self.seed, wrapup_codes=codes, task_statuses=statuses_of(worktypes))
         self.crm = SalesforceSandbox(seed=self.seed)
+        if self.crm_sink == "automation_anywhere":
+            self.control_room = AutomationAnywhereSandbox(seed=self.seed)
         self.resources = create_all(boto3.client("dynamodb"), boto3.client("sqs"))
         self._seed_configuration()
         self._create_state_machines()
         for logical_id in functions:
             os.environ.update(self.resources.function_environment(logical_id))
-        os.environ.update(LOCAL_OVERRIDES, GENESYS_BASE_URL=self.genesys.url)
+        os.environ.update(LOCAL_OVERRIDES, GENESYS_BASE_URL=self.genesys.url, CRM_SINK=self.crm_sink)
+        os.environ.update(self.env_overrides)
         os.environ["BOT_CALLBACK_URL"] = f"http://{self.host}:{self.port}/bots/callback"
         from cxbridge.core import wiring  # noqa: PLC0415 - after the environment is final
 
@@ -171,11 +190,15 @@ class LocalStack:
     def _seed_configuration(self) -> None:
         """What an operator puts in SSM and Secrets Manager before deploying, pointed at the sandboxes."""
         ssm, secrets = boto3.client("ssm"), boto3.client("secretsmanager")
-        connection = {"my_domain_url": self.crm.url, "mapping": CRM_MAPPING}
-        ssm.put_parameter(Name=CRM_CONFIG_PARAMETER, Type="String", Value=json.dumps(connection), Overwrite=True)
+        connection: dict[str, Any] = {"my_domain_url": self.crm.url, "mapping": CRM_MAPPING}
         creds = json.dumps({"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_SECRET})
-        for name in ("cxbridge/crm", "cxbridge/genesys"):
-            secrets.create_secret(Name=name, SecretString=creds)
+        crm_creds = creds
+        if self.control_room is not None:
+            connection = {"control_room_url": self.control_room.url, "mapping": BOT_MAPPING}
+            crm_creds = json.dumps({"username": "svc_api", "api_key": SANDBOX_SECRET, "callback_api_key": self.api_key})
+        ssm.put_parameter(Name=CRM_CONFIG_PARAMETER, Type="String", Value=json.dumps(connection), Overwrite=True)
+        secrets.create_secret(Name="cxbridge/crm", SecretString=crm_creds)
+        secrets.create_secret(Name="cxbridge/genesys", SecretString=creds)
 
     def _create_state_machines(self) -> None:
         sfn = boto3.client("stepfunctions")
@@ -397,6 +420,9 @@ class LocalStack:
             patch.stop()
         self.genesys.close()
         self.crm.close()
+        if self.control_room is not None:
+            self.control_room.close()
+        _post_json(f"{self.moto_url}/moto-api/reset", {})  # moto's state is per process: the next stack starts empty
         self._moto.stop()
 
 
