@@ -102,3 +102,14 @@ def test_a_failed_run_for_the_current_content_is_dead_lettered_and_forgotten() -
     assert queues.dead == ["bot:RUN_FAILED"]
     assert store.records[CID].sync_status is SyncStatus.FAILED
     assert ledger.get(CID) is None
+
+
+def test_an_entry_claimed_before_contents_were_recorded_settles_as_before() -> None:
+    v1 = wrapped_up("w-sale", 1_000)
+    ledger, store, queues, service = setup(v1)
+    assert ledger.claim(CID, "") is None  # what a pre-upgrade entry reads as
+    ledger.record_deployment(CID, "d-1")
+
+    assert service.settle("d-1", "COMPLETED") == "synced"
+    assert store.records[CID].sync_status is SyncStatus.SYNCED
+    assert queues.jobs == []
