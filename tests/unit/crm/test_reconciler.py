@@ -93,3 +93,23 @@ def test_a_bot_run_still_going_gets_a_job_that_asks_again() -> None:
 
     assert (report.settled, report.requeued) == (0, 1)
     assert store.records["bot"].sync_status is SyncStatus.PENDING
+
+
+class ExpiredLookups(InMemoryBotDeploymentLedger):
+    """A ledger whose reverse lookups (deployment to conversation) have passed their TTL."""
+
+    def conversation_for(self, deployment_id: str) -> str | None:
+        return None
+
+
+def test_a_bot_run_whose_lookup_entry_expired_gets_a_job_instead() -> None:
+    store, jobs, ledger = Stranded(), Jobs(), ExpiredLookups()
+    record = pending("bot")
+    store.records = {"bot": record}
+    assert ledger.claim("bot", record_content(record)) is None
+    ledger.record_deployment("bot", "d-1")
+    bots = BotPath(ledger, ControlRoom({"d-1": "COMPLETED"}), BotCallbackService(ledger, store, jobs, jobs))
+
+    report = reconciler(store, jobs, bots).run()
+
+    assert (report.settled, report.requeued) == (0, 1)
