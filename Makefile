@@ -69,7 +69,7 @@ local: install  ## the whole system on http://127.0.0.1:3000: AWS on a moto serv
 replay: install  ## start the local stack, post every sample 3x, print what happened, exit
 	$(PY) -m local.run --replay --port 0
 
-faults: install  ## the reliability run: CRM throttling 30 %, 5xx 10 %, timeouts 5 %, expiring tokens, events x3 (CALLS=10000 SINK=salesforce|dynamics)
+faults: install  ## the reliability run, an API sink and Automation Anywhere: CRM faults, events x3, worker timeouts, lost callbacks, changed dispositions, stream retries exhausted, the reconciler; last line JSON (CALLS=10000 SINK=salesforce|dynamics)
 	$(PY) -m local.faults $(if $(CALLS),--calls $(CALLS)) $(if $(SINK),--sink $(SINK))
 
 demo: install  ## a scripted day through the local stack (CALLS=300); exits non-zero if the numbers do not add up

@@ -34,6 +34,7 @@ from local.http_front import api_routes, make_server
 from local.lambda_context import LocalContext
 from local.moto_atomic import make_dynamodb_requests_atomic
 from local.resources import ACCOUNT, REGION, LocalResources, create_all
+from local.sandboxes.automation_anywhere import AutomationAnywhereSandbox
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
 from local.sandboxes.dynamics import DynamicsSandbox
 from local.sandboxes.genesys import GenesysSandbox
@@ -59,6 +60,18 @@ CRM_MAPPING = {
         "Agent__c": "user_id",
         "Queue__c": "queue_id",
         "Call_Date__c": "call_date",
+        "Wrapup_Code__c": "wrapup_code_id",
+    },
+}
+# The bot the Automation Anywhere stack deploys, and what it is given.
+BOT_MAPPING = {
+    "file_id": 87,
+    "run_as_user_ids": [3],
+    "bot_input": {
+        "sConversationId": "conversation_id",
+        "sDisposition": "disposition",
+        "sWrapupCode": "wrapup_code_id",
+        "sContent": "content",  # the record content the run was given: a second run of one content is a duplicate
     },
 }
 # The same mapping as a Dataverse table (``crm_sink="dynamics"``), keyed by an alternate key.
@@ -72,9 +85,10 @@ DYNAMICS_MAPPING = {
         "cxb_agent": "user_id",
         "cxb_queue": "queue_id",
         "cxb_calldate": "call_date",
+        "cxb_wrapupcode": "wrapup_code_id",
     },
 }
-type CrmSinkName = Literal["salesforce", "dynamics"]
+type CrmSinkName = Literal["salesforce", "dynamics", "automation_anywhere"]
 # Retry quickly on a laptop: the same code paths, shorter waits.
 LOCAL_OVERRIDES = {
     "WORKITEM_CALLBACK_ALLOWED_HOSTS": "127.0.0.1,localhost",  # source systems' callbacks in the demo
@@ -122,10 +136,13 @@ class LocalStack:
     seed: int = 0
     poll_interval_s: float = 0.2
     sqs_batch_size: int | None = None  # overrides the template's BatchSize (the fault run wants many requests)
-    crm_sink: CrmSinkName = "salesforce"  # the template's CrmSink: which CRM sandbox the worker writes to
+    # The template's CrmSink: which sandbox the worker writes to (Automation Anywhere: the Control Room's bots).
+    crm_sink: CrmSinkName = "salesforce"
+    env_overrides: dict[str, str] = field(default_factory=dict)  # applied last (the fault run's short waits)
     resources: LocalResources = field(init=False)
     genesys: GenesysSandbox = field(init=False)
     crm: SalesforceSandbox | DynamicsSandbox = field(init=False)
+    control_room: AutomationAnywhereSandbox | None = field(default=None, init=False)
     state_machines: dict[str, str] = field(default_factory=dict, init=False)
     schedules: list[Schedule] = field(default_factory=list, init=False)
     _threads: list[threading.Thread] = field(default_factory=list, init=False)
@@ -169,15 +186,16 @@ class LocalStack:
         worktypes = json.loads((ROOT / "layers/cxbridge/cxbridge/workitems/worktypes.json").read_text())
         codes = {**DEMO_WRAPUP_CODES, **wrapup_code_names(PLANTED)}
         self.genesys = GenesysSandbox(seed=self.seed, wrapup_codes=codes, task_statuses=statuses_of(worktypes))
-        self.crm = (
-            SalesforceSandbox(seed=self.seed) if self.crm_sink == "salesforce" else DynamicsSandbox(seed=self.seed)
-        )
+        self.crm = DynamicsSandbox(seed=self.seed) if self.crm_sink == "dynamics" else SalesforceSandbox(seed=self.seed)
+        if self.crm_sink == "automation_anywhere":
+            self.control_room = AutomationAnywhereSandbox(seed=self.seed)
         self.resources = create_all(boto3.client("dynamodb"), boto3.client("sqs"))
         self._seed_configuration()
         self._create_state_machines()
         for logical_id in functions:
             os.environ.update(self.resources.function_environment(logical_id))
         os.environ.update(LOCAL_OVERRIDES, GENESYS_BASE_URL=self.genesys.url, CRM_SINK=self.crm_sink)
+        os.environ.update(self.env_overrides)
         os.environ["BOT_CALLBACK_URL"] = f"http://{self.host}:{self.port}/bots/callback"
         from cxbridge.core import wiring  # noqa: PLC0415 - after the environment is final
 
@@ -194,10 +212,14 @@ class LocalStack:
         if isinstance(self.crm, DynamicsSandbox):
             url, tenant = self.crm.url, self.crm.tenant_id
             connection = {"org_url": url, "tenant_id": tenant, "login_base_url": url, "mapping": DYNAMICS_MAPPING}
-        ssm.put_parameter(Name=CRM_CONFIG_PARAMETER, Type="String", Value=json.dumps(connection), Overwrite=True)
         creds = json.dumps({"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_SECRET})
-        for name in ("cxbridge/crm", "cxbridge/genesys"):
-            secrets.create_secret(Name=name, SecretString=creds)
+        crm_creds = creds
+        if self.control_room is not None:
+            connection = {"control_room_url": self.control_room.url, "mapping": BOT_MAPPING}
+            crm_creds = json.dumps({"username": "svc_api", "api_key": SANDBOX_SECRET})
+        ssm.put_parameter(Name=CRM_CONFIG_PARAMETER, Type="String", Value=json.dumps(connection), Overwrite=True)
+        secrets.create_secret(Name="cxbridge/crm", SecretString=crm_creds)
+        secrets.create_secret(Name="cxbridge/genesys", SecretString=creds)
 
     def _create_state_machines(self) -> None:
         sfn = boto3.client("stepfunctions")
@@ -439,6 +461,9 @@ class LocalStack:
             patch.stop()
         self.genesys.close()
         self.crm.close()
+        if self.control_room is not None:
+            self.control_room.close()
+        _post_json(f"{self.moto_url}/moto-api/reset", {})  # moto's state is per process: the next stack starts empty
         self._moto.stop()
 
 

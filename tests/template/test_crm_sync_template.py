@@ -86,3 +86,16 @@ def test_worker_state_table_is_encrypted_with_ttl(sam: dict[str, Any]) -> None:
     props = sam["Resources"]["WorkerStateTable"]["Properties"]
     assert props["SSESpecification"] == {"SSEEnabled": True}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+
+
+def test_bot_claims_fit_the_queue_a_redriven_job_can_meet_and_resolve_them(sam: dict[str, Any]) -> None:
+    """A claim is taken for a deploy under way only within one worker invocation, and outlives every job
+    for its call (14 days across the queue and its DLQ), so a redrive finds it and looks the run up."""
+    from cxbridge.crm.sinks import AutomationAnywhereConnection
+    from cxbridge.crm.worker_state import LEDGER_TTL_S
+
+    in_flight = AutomationAnywhereConnection.model_fields["in_flight_s"].default
+    assert in_flight <= function(sam, "CrmSyncWorkerFunction")["Timeout"]
+    assert in_flight <= sam["Resources"]["CrmSyncQueue"]["Properties"]["VisibilityTimeout"]
+    for queue in ("CrmSyncQueue", "CrmSyncDeadLetterQueue"):
+        assert sam["Resources"][queue]["Properties"]["MessageRetentionPeriod"] <= LEDGER_TTL_S

@@ -137,7 +137,7 @@ class AutomationAnywhereSink:
         if entry.settled:  # this content's run already completed: the CRM holds it
             return CrmWriteResult(cid, WriteStatus.WRITTEN, crm_id=entry.deployment_id)
         if self._clock() - entry.claimed_at < self._in_flight_s:
-            if entry.deployment_id is not None and entry.content == outcome.content:
+            if entry.deployment_id is not None and entry.holds(outcome.content):
                 return CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=entry.deployment_id)
             return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="deployment-in-flight")
         if entry.deployment_id is None:
@@ -153,12 +153,12 @@ class AutomationAnywhereSink:
                 self._ledger.forget(cid)  # a failed run holds nothing: a later job may deploy again
             else:
                 self._ledger.settle(cid, deployment_id)
-            if entry.content != outcome.content and again:
+            if not entry.holds(outcome.content) and again:
                 return self._deploy(outcome, again=False)  # the older run ended: send this version
             if status in RUN_FAILED:
                 return CrmWriteResult(cid, WriteStatus.PERMANENT, reason=f"bot:{status}")
             return CrmWriteResult(cid, WriteStatus.WRITTEN, crm_id=deployment_id)
-        if entry.content == outcome.content:
+        if entry.holds(outcome.content):
             return CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=deployment_id)  # its callback settles
         return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="previous-run-in-flight")
 

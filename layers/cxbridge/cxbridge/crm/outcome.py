@@ -114,6 +114,11 @@ class LedgerEntry:
     content: str = ""
     settled: bool = False
 
+    def holds(self, content: str) -> bool:
+        """Whether this entry's run was given ``content``. An entry claimed before contents were recorded
+        (empty) is taken as given it: its run is judged as it was before."""
+        return not self.content or self.content == content
+
 
 # Run statuses the Control Room reports (crm-rpa-facts 3.3): the ones that end a run.
 RUN_COMPLETED = frozenset({"COMPLETED"})
