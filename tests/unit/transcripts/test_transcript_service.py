@@ -34,7 +34,7 @@ class Clock:
 
 
 def job() -> TranscriptJob:
-    return TranscriptJob(conversationId=CID, endedAt=ENDED, mediaType="voice")
+    return TranscriptJob(conversationId=CID, endedAt=ENDED - 60_000, queuedAt=ENDED, mediaType="voice")
 
 
 def build(
@@ -127,11 +127,14 @@ def test_permanent_failure_is_dead_lettered_with_the_reason(sample: Transcript) 
     assert actions.dead == [(job().model_dump_json(), "not.authorized")]
 
 
-def test_crm_record_missing_is_retried(sample: Transcript) -> None:
-    service, _, sink, ledger, _ = build(sample)
+def test_crm_record_missing_is_retried_until_the_deadline(sample: Transcript) -> None:
+    service, _, sink, ledger, clock = build(sample)
     sink.failure = UpstreamFailure(WriteStatus.TRANSIENT, "crm-record-missing")
     assert service.process(job(), 1).outcome is Outcome.RETRY
     assert ledger.state(CID) is None
+    clock.now = ENDED + 24 * HOUR_MS
+    assert service.process(job(), 2).reason == "no-crm-record"
+    assert ledger.entries[CID] == (LedgerState.NO_TRANSCRIPT, "no-crm-record")
 
 
 @pytest.mark.parametrize("replaces", [True, False])
@@ -190,11 +193,13 @@ class ListQueue:
 
 def test_outbox_queues_one_job_when_the_call_ends() -> None:
     queue = ListQueue()
-    outbox = TranscriptOutbox(queue)
+    outbox = TranscriptOutbox(queue, clock_ms=lambda: 5_000)
     before = merge(None, event(EventKind.USER_END, 1_000)).record
     assert outbox.relay(None, before) is None
     ended = merge(before, event(EventKind.CUSTOMER_END, 2_000)).record
     assert outbox.relay(before, ended) is not None
     acw = merge(ended, event(EventKind.ACW, 3_000)).record
     assert outbox.relay(ended, acw) is None
-    assert [(j.conversationId, j.endedAt, j.mediaType) for j in queue.jobs] == [(CID, 2_000, "voice")]
+    assert [(j.conversationId, j.endedAt, j.queuedAt, j.mediaType) for j in queue.jobs] == [
+        (CID, 2_000, 5_000, "voice")
+    ]

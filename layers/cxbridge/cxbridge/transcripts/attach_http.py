@@ -19,9 +19,6 @@ if TYPE_CHECKING:
     from cxbridge.core.http import AuthorizedHttp
     from cxbridge.core.oauth import AccessToken
 
-# The call's CRM record is not there yet (the CRM-sync job has not written it): later, not never.
-RECORD_MISSING = "crm-record-missing"
-
 
 def error_code(body: Any) -> str | None:
     """Salesforce's ``[{"errorCode"}]``, Dataverse's ``{"error": {"code"}}``, the Control Room's ``{"code"}``."""

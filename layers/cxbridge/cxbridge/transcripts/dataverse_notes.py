@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cxbridge.core.http import DEFAULT_TIMEOUT_S, AuthorizedHttp
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
-from cxbridge.transcripts.attach_http import RECORD_MISSING, send
+from cxbridge.transcripts.attach_http import send
+from cxbridge.transcripts.ports import RECORD_MISSING
 
 if TYPE_CHECKING:
     import requests

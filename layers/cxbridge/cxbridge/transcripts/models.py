@@ -132,6 +132,7 @@ class TranscriptJob(_Doc):
 
     conversationId: str = Field(pattern=ID_PATTERN)
     endedAt: int = Field(ge=0, description="epoch ms of the event that ended the call")
+    queuedAt: int = Field(ge=0, description="epoch ms the job was queued: the wait's deadline counts from here")
     mediaType: str | None = Field(default=None, max_length=32)
     queueId: str | None = Field(default=None, pattern=ID_PATTERN)
     userId: str | None = Field(default=None, pattern=ID_PATTERN)

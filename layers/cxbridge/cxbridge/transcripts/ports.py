@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from cxbridge.transcripts.render import RenderedTranscript
 
 
+# A sink's reason when the call's CRM record is not there (yet): the CRM-sync job has not written it, or the
+# call has no disposition and never will. Retried until the deadline, then "no transcript".
+RECORD_MISSING = "crm-record-missing"
+
+
 class TranscriptSource(Protocol):
     """Genesys: a conversation's communications and their STA transcripts."""
 

@@ -40,18 +40,18 @@ class WaitPolicy:
 
     Transcripts usually exist within minutes of the call (reference §1.4), rarely hours later: the wait
     doubles from ``base_s`` up to ``cap_s``,
-    and after ``deadline_s`` from the call's end the call is recorded as having no transcript.
+    and ``deadline_s`` after the job was queued the call is recorded as having no transcript.
     """
 
     base_s: float = 60.0
     cap_s: float = 3_600.0
     deadline_s: float = 86_400.0
 
-    def past_deadline(self, ended_at_ms: int, now_ms: int) -> bool:
-        return now_ms - ended_at_ms >= self.deadline_s * 1000
+    def past_deadline(self, since_ms: int, now_ms: int) -> bool:
+        return now_ms - since_ms >= self.deadline_s * 1000
 
     def next_wait_s(
-        self, receive_count: int, ended_at_ms: int, now_ms: int, retry_after_s: float | None, rand: Callable[[], float]
+        self, receive_count: int, since_ms: int, now_ms: int, retry_after_s: float | None, rand: Callable[[], float]
     ) -> float:
         """Seconds to hide the job after its ``receive_count``-th receive.
 
@@ -63,5 +63,5 @@ class WaitPolicy:
         delay = grown / 2 + min(max(rand(), 0.0), 1.0) * grown / 2
         if retry_after_s is not None:
             delay = max(delay, retry_after_s)
-        left_s = max(1.0, self.deadline_s - (now_ms - ended_at_ms) / 1000 + 1)
+        left_s = max(1.0, self.deadline_s - (now_ms - since_ms) / 1000 + 1)
         return min(delay, left_s, float(SQS_MAX_VISIBILITY_S))

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cxbridge.core.http import DEFAULT_TIMEOUT_S, AuthorizedHttp, json_body
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
-from cxbridge.transcripts.attach_http import RECORD_MISSING, send
+from cxbridge.transcripts.attach_http import send
+from cxbridge.transcripts.ports import RECORD_MISSING
 
 if TYPE_CHECKING:
     import requests
@@ -120,7 +121,7 @@ class SalesforceNotes:
         body = json_body(found)
         record_id = _sf_id(body.get("Id") if isinstance(body, dict) else None)
         title = note.title.replace("'", "")  # ids carry no quotes; the title is ours
-        existing = self._query(cid, f"SELECT Id FROM ContentNote WHERE Title = '{title}' ORDER BY CreatedDate LIMIT 1")  # noqa: S608 - our title
+        existing = self._query(cid, f"SELECT Id FROM ContentNote WHERE Title = '{title}' LIMIT 1")  # noqa: S608 - our title
         content = note_content(note.text)
         if existing:
             note_id = _sf_id(existing[0].get("Id"))
@@ -131,12 +132,8 @@ class SalesforceNotes:
                 cid,
                 json={"Content": content},
             )
-            linked = self._query(
-                cid,
-                f"SELECT Id FROM ContentDocumentLink WHERE ContentDocumentId = '{note_id}'"  # noqa: S608 - checked ids
-                f" AND LinkedEntityId = '{record_id}'",
-            )
-            if linked:
+            soql = f"SELECT Id, LinkedEntityId FROM ContentDocumentLink WHERE ContentDocumentId = '{note_id}'"  # noqa: S608
+            if any(link.get("LinkedEntityId") == record_id for link in self._query(cid, soql)):
                 return
         else:
             created = send(

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from cxbridge.core.errors import TransientFailure
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
 from cxbridge.transcripts.models import TranscriptJob
+from cxbridge.transcripts.ports import RECORD_MISSING
 from cxbridge.transcripts.render import DEFAULT_MAX_CHARS, CallHeader, render
 from cxbridge.transcripts.rules import WaitPolicy
 
@@ -83,7 +84,7 @@ class TranscriptService:
         except UpstreamFailure as failure:
             return self._failed(job, receive_count, failure)
         waiting = len(found or []) - len(documents)
-        if (found is None or waiting) and not self._policy.past_deadline(job.endedAt, self._now()):
+        if (found is None or waiting) and not self._policy.past_deadline(job.queuedAt, self._now()):
             return self._wait(job, receive_count, None, "not-yet")
         if not documents:
             return self._none(cid, "no-recording" if found == [] else "not-produced-by-deadline")
@@ -110,12 +111,14 @@ class TranscriptService:
         return Decision(Outcome.NO_TRANSCRIPT, reason)
 
     def _wait(self, job: TranscriptJob, receive_count: int, retry_after_s: float | None, reason: str) -> Decision:
-        delay = self._policy.next_wait_s(receive_count, job.endedAt, self._now(), retry_after_s, self._rand)
+        delay = self._policy.next_wait_s(receive_count, job.queuedAt, self._now(), retry_after_s, self._rand)
         return Decision(Outcome.RETRY, reason, delay)
 
     def _failed(self, job: TranscriptJob, receive_count: int, failure: UpstreamFailure) -> Decision:
         if failure.status is WriteStatus.PERMANENT:
             return Decision(Outcome.FAILED, failure.reason)
+        if failure.reason == RECORD_MISSING and self._policy.past_deadline(job.queuedAt, self._now()):
+            return self._none(job.conversationId, "no-crm-record")
         return self._wait(job, receive_count, failure.retry_after_s, failure.reason)
 
 
