@@ -89,7 +89,8 @@ class TranscriptsFake:
         self._sandbox = sandbox
         self.first_asked: dict[str, float] = {}
         self._signatures: set[str] = set()
-        self.served = 0
+        self._not_yet: set[str] = set()  # conversations told "not yet" at least once
+        self._served: set[str] = set()
 
     def routes(self) -> Sequence[Route]:
         sta = rf"/api/v2/speechandtextanalytics/conversations/(?P<cid>{UUID})/communications/(?P<mid>[^/]+)"
@@ -100,7 +101,11 @@ class TranscriptsFake:
         ]
 
     def state(self) -> dict[str, Any]:
-        return {"transcripts_asked": len(self.first_asked), "transcripts_served": self.served}
+        return {
+            "transcripts_asked": len(self.first_asked),
+            "transcripts_served": len(self._served),
+            "transcripts_late": len(self._served & self._not_yet),  # served after a "not yet"
+        }
 
     def _unauthorized(self, request: Request) -> Reply | None:
         if self._sandbox.token_valid(request.bearer()):
@@ -131,6 +136,7 @@ class TranscriptsFake:
         asked = self.first_asked.get(cid)
         delay = self._sandbox.knobs.transcript_delay_s
         if mid != session_of(cid) or asked is None or time.monotonic() - asked < delay:
+            self._not_yet.add(cid)
             return Reply(404, {"message": "No transcript", "code": "not.found", "status": 404})
         signature = secrets.token_hex(16)
         self._signatures.add(signature)
@@ -142,5 +148,5 @@ class TranscriptsFake:
             return Reply(400, {"message": "Only one auth mechanism allowed"})  # as S3 answers a pre-signed URL
         if (request.query.get("X-Amz-Signature") or [""])[-1] not in self._signatures:
             return Reply(403, {"message": "AccessDenied"})
-        self.served += 1
+        self._served.add(request.params["cid"])
         return Reply(200, transcript_document(request.params["cid"], 1_796_119_200_000))

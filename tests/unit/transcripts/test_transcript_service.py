@@ -179,8 +179,15 @@ def test_an_invalid_job_is_dead_lettered() -> None:
     assert keep == set() and actions.dead[0][1] == "invalid-job"
 
 
-def event(kind: EventKind, t: int) -> CallEvent:
-    return CallEvent(kind=kind, conversation_id=CID, participant_id="p-1", event_time=t, media_type="voice")
+def event(kind: EventKind, t: int, wrapup_code_id: str | None = None) -> CallEvent:
+    return CallEvent(
+        kind=kind,
+        conversation_id=CID,
+        participant_id="p-1",
+        event_time=t,
+        media_type="voice",
+        wrapup_code_id=wrapup_code_id,
+    )
 
 
 class ListQueue:
@@ -191,15 +198,19 @@ class ListQueue:
         self.jobs.append(job)
 
 
-def test_outbox_queues_one_job_when_the_call_ends() -> None:
+def test_outbox_queues_one_job_once_the_call_has_ended_and_has_a_disposition() -> None:
     queue = ListQueue()
     outbox = TranscriptOutbox(queue, clock_ms=lambda: 5_000)
     before = merge(None, event(EventKind.USER_END, 1_000)).record
     assert outbox.relay(None, before) is None
     ended = merge(before, event(EventKind.CUSTOMER_END, 2_000)).record
-    assert outbox.relay(before, ended) is not None
-    acw = merge(ended, event(EventKind.ACW, 3_000)).record
-    assert outbox.relay(ended, acw) is None
+    assert outbox.relay(before, ended) is None  # no disposition: no CRM record to hang the note on (yet)
+    acw = merge(ended, event(EventKind.ACW, 3_000, wrapup_code_id="wc-1")).record
+    assert outbox.relay(ended, acw) is not None
+    changed = merge(acw, event(EventKind.ACW, 4_000, wrapup_code_id="wc-2")).record
+    assert outbox.relay(acw, changed) is None
+    again = merge(changed, event(EventKind.CUSTOMER_END, 2_000)).record
+    assert outbox.relay(changed, again) is None
     assert [(j.conversationId, j.endedAt, j.queuedAt, j.mediaType) for j in queue.jobs] == [
         (CID, 2_000, 5_000, "voice")
     ]

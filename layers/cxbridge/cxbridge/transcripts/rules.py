@@ -1,7 +1,9 @@
 """When a call needs a transcript job, and how long to wait for a transcript that is not there yet.
 
 Pure: no SDK, no HTTP. A call has ended when its record holds the customer's end (``customer.end``) or the
-webhook's completion (``call.completed``); the job is due on the change that first makes it so.
+webhook's completion (``call.completed``). The note hangs on the call's CRM record, which exists only for a
+call with a disposition (the CRM-sync job writes it), so the job is due on the change that first makes the
+call both ended and dispositioned, whichever of the two comes last.
 """
 
 from __future__ import annotations
@@ -29,9 +31,14 @@ def ended_at(record: CallRecord | None) -> int | None:
     return min(times, default=None)
 
 
+def transcript_due(record: CallRecord | None) -> bool:
+    """The call has ended and has a disposition (so its CRM record is, or will be, written)."""
+    return record is not None and ended_at(record) is not None and record.disposition is not None
+
+
 def needs_transcript_job(old: CallRecord | None, new: CallRecord) -> bool:
-    """True on the change that ends the call (a redelivered or later end event queues nothing more)."""
-    return ended_at(old) is None and ended_at(new) is not None
+    """True on the change that makes the transcript due (a redelivered or later event queues nothing more)."""
+    return not transcript_due(old) and transcript_due(new)
 
 
 @dataclass(frozen=True, slots=True)
