@@ -2,37 +2,47 @@
 
 A few hundred calls with realistic dispositions and durations (two of them planted as toil) arrive as
 Genesys events, every event at least twice, concurrently and out of order, while the CRM sandbox
-throttles part of the time. Workitems with short SLAs are created; some close early, the rest walk
-their escalation ladder. The daily toil report runs at the end. Exits non-zero if a call is lost or
-written twice, or the report misses a planted candidate.
+throttles part of the time. Each ended call's transcript (PII planted in its phrases, there only a few
+seconds after it is first asked for) goes onto its CRM record as a note. Workitems with short SLAs are
+created; some close early, the rest walk their escalation ladder. The daily toil report runs at the end.
+Exits non-zero if a call is lost or written twice, the report misses a planted candidate, or a CRM record
+lacks its transcript, has two, or planted PII shows in a note, a queue message or a log line.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import io
 import json
+import logging
 import random
+import re
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.request import Request, urlopen
 
+from cxbridge.calls.event import CallEvent, EventKind
+from cxbridge.core.observability import logger
 from local.run import post
+from local.sandboxes.genesys_transcripts import PLANTED_PII
 from local.stack import LocalStack
 from local.template import ROOT
-from local.toil_data import PLANTED, call_events, generate_calls
+from local.toil_data import PLANTED, call_events, generate_calls, genesys_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from cxbridge.calls.event import CallEvent
     from local.toil_data import SampleCall
 
 ROUTES = {
+    "customer.end": "/genesys/conversations/customer-end",
     "user.end": "/genesys/conversations/user-end",
     "acw": "/genesys/conversations/acw",
     "call.completed": "/genesys/conversations/call-completed",
@@ -69,15 +79,34 @@ def genesys_body(event: CallEvent) -> tuple[str, dict[str, Any]]:
     }
     if event.kind == "acw":
         body |= {"wrapupCode": event.wrapup_code_id, "wrapupDurationMs": event.acw_ms, "wrapupNotes": "customer asked"}
+    elif event.kind == "customer.end":
+        body |= {"interactingDurationMs": event.talk_ms, "disconnectType": "ENDPOINT"}
     else:
         body |= {"interactingDurationMs": event.talk_ms, "heldDurationMs": event.held_ms, "disconnectType": "PEER"}
     return ROUTES[str(event.kind)], {k: v for k, v in body.items() if v is not None}
 
 
+def demo_events(call: SampleCall) -> list[CallEvent]:
+    """A call's events, and for a Genesys call the customer's end, which ends it (and asks for its transcript)."""
+    events = call_events(call)
+    if events[0].kind == EventKind.CALL_COMPLETED:
+        return events  # the webhook's completion ends the call
+    customer_end = CallEvent(
+        EventKind.CUSTOMER_END,
+        call.conversation_id,
+        genesys_id("participant-customer"),
+        events[0].event_time,
+        media_type="VOICE",
+        direction="INBOUND",
+        talk_ms=call.talk_ms,
+    )
+    return [customer_end, *events]
+
+
 def send_calls(stack: LocalStack, calls: list[SampleCall], copies: int, rnd: random.Random) -> dict[str, int]:
     """Post every event ``copies`` times, shuffled, from several threads; count the answers."""
     base = f"http://{stack.host}:{stack.port}"
-    posts = [genesys_body(e) for call in calls for e in call_events(call)] * copies
+    posts = [genesys_body(e) for call in calls for e in demo_events(call)] * copies
     rnd.shuffle(posts)
     genesys = stack.bearer("genesys")
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -132,6 +161,72 @@ def _conversation_of(body: str) -> str:
         return str(json.loads(body)["conversationId"])
     except (ValueError, KeyError, TypeError):
         return body
+
+
+TRANSCRIPT_QUEUES = ("TranscriptQueue", "TranscriptDeadLetterQueue", "CrmSyncDeadLetterQueue", "IngestDeadLetterQueue")
+
+
+def _pii_patterns() -> list[re.Pattern[str]]:
+    """Each planted value as written, and its digits alone (a masker that kept the digits would leak them)."""
+    patterns = []
+    for value in PLANTED_PII:
+        patterns.append(re.compile(re.escape(value), re.IGNORECASE))
+        digits = "".join(c for c in value if c.isdigit())
+        if digits:
+            patterns.append(re.compile(rf"(?<!\d){digits}(?!\d)"))
+    return patterns
+
+
+def transcripts(stack: LocalStack, logs: io.StringIO, timeout_s: float) -> dict[str, Any]:
+    """Wait until every transcript job is done; count notes, late ones, duplicates and planted PII anywhere."""
+
+    def settled() -> bool:
+        queue = stack.state()["queues"]["TranscriptQueue"]
+        return bool(queue["Messages"] + queue["MessagesNotVisible"] == 0)
+
+    wait_for(settled, timeout_s)
+    crm = stack.crm.state()["records"]
+    notes = list(crm.get("ContentNote", {}).values())
+    links = list(crm.get("ContentDocumentLink", {}).values())
+    linked = Counter(link["LinkedEntityId"] for link in links)
+    titles = Counter(note["Title"] for note in notes)
+    texts = [base64.b64decode(note["Content"]).decode() for note in notes]
+    texts += [json.dumps(record) for record in crm.get("Call_Log__c", {}).values()]
+    texts += [json.dumps(m) for q in TRANSCRIPT_QUEUES for m in stack.dead_letters(q)]
+    texts.append(logs.getvalue())
+    leaks = sum(len(p.findall(text)) for p in _pii_patterns() for text in texts)
+    served = stack.genesys.transcripts.state()
+    return {
+        "transcripts_attached": len(linked),
+        "transcripts_late": served["transcripts_late"],
+        "transcript_pii_leaks": leaks,
+        "transcript_duplicates": sum(n - 1 for n in linked.values()) + sum(n - 1 for n in titles.values()),
+    }
+
+
+class _Tee(io.StringIO):
+    """Keeps what our logger writes and passes it on to where it went before."""
+
+    def __init__(self, handler: logging.StreamHandler[Any]) -> None:
+        super().__init__()
+        self._handler = handler
+        self._out = handler.stream
+
+    @classmethod
+    def capture(cls) -> _Tee:
+        handler = logger.registered_handler
+        if not isinstance(handler, logging.StreamHandler):
+            raise TypeError("the logger has no stream handler to capture")
+        tee = cls(handler)
+        handler.setStream(tee)
+        return tee
+
+    def release(self) -> None:
+        self._handler.setStream(self._out)
+
+    def write(self, text: str) -> int:
+        self._out.write(text)
+        return super().write(text)
 
 
 class _SourceSystem:
@@ -220,6 +315,32 @@ def toil(stack: LocalStack, day: date) -> dict[str, Any]:
     return {"report_date": result["reportDate"], "calls": result["totalCalls"], "candidates": result["candidates"]}
 
 
+def problems_of(summary: dict[str, Any], work: dict[str, Any], report: dict[str, Any], dispositions: int) -> list[str]:
+    """What does not add up in the demo's summary."""
+    planted = {d.name for d in PLANTED if d.share > 0.15 and d.aht_s > 300 and d.name}
+    problems = []
+    if summary["lost"] or summary["unexpected"] or not summary["crm_ids_unique"]:
+        problems.append("a call was lost or written twice")
+    accounted = summary["crm_records"] + summary["dead_letter_calls"] - summary["dead_letters_already_written"]
+    if accounted != dispositions:
+        problems.append("CRM records and dead letters do not add up to the calls with a disposition")
+    if not planted <= set(report["candidates"]):
+        problems.append(f"the toil report missed a planted candidate: {sorted(planted - set(report['candidates']))}")
+    if summary["transcripts_attached"] != summary["crm_records"]:
+        problems.append("a call in the CRM did not get its transcript")
+    if summary["transcript_pii_leaks"] or summary["transcript_duplicates"]:
+        problems.append("planted PII left a transcript unmasked, or a call got two transcript notes")
+    if not summary["transcripts_late"]:
+        problems.append("no transcript was waited for (the delay path did not run)")
+    if work["closed_early_without_escalation"] != work["closed_early"]:
+        problems.append("a workitem closed early was escalated")
+    if work["walked_whole_ladder"] != work["created"] - work["closed_early"]:
+        problems.append("a workitem left open did not walk its whole escalation ladder")
+    if work["outcomes_synced_back"] < work["closed_early"]:
+        problems.append("a closed workitem's outcome was not synced back to its source system")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300)
@@ -229,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--workitems", type=int, default=6)
     parser.add_argument("--sla", type=int, default=20, help="seconds of each workitem's SLA")
+    parser.add_argument("--transcript-delay", type=float, default=3, help="seconds until Genesys has a transcript")
     args = parser.parse_args(argv)
     rnd = random.Random(args.seed)  # noqa: S311 - a reproducible shuffle, not a secret
     day = datetime.now(UTC).date() - timedelta(days=1)
@@ -236,13 +358,16 @@ def main(argv: list[str] | None = None) -> int:
     with_disposition = {c.conversation_id for c in calls if c.code_id or c.disposition_name}
 
     stack = LocalStack(port=0, seed=args.seed).start()
+    logs = _Tee.capture()  # every log line of every function, scanned for planted PII at the end
     try:
         print(f"local stack up at http://{stack.host}:{stack.port}; {len(calls)} calls, each event x{args.copies}")
         stack.crm.configure(throttle_ratio=args.throttle)
+        stack.genesys.configure(transcript_delay_s=args.transcript_delay)
         started = time.monotonic()
         ingest = send_calls(stack, calls, max(2, args.copies), rnd)
         sync = crm_sync(stack, with_disposition, args.timeout)
         stack.crm.configure(throttle_ratio=0.0)
+        notes = transcripts(stack, logs, args.timeout)
         work = workitems(stack, args.workitems, args.sla, args.workitems // 2, args.timeout)
         report = toil(stack, day)
         summary = {
@@ -254,28 +379,16 @@ def main(argv: list[str] | None = None) -> int:
             "stale_events": ingest.get("stale", 0),
             **sync,
             "crm_retries": sync["crm_requests"] - -(-len(with_disposition) // 200),
+            **notes,
             "workitems": work,
             "toil": report,
             "seconds": round(time.monotonic() - started, 1),
         }
     finally:
+        logs.release()
         stack.stop()
     print(json.dumps(summary, indent=2))
-    planted = {d.name for d in PLANTED if d.share > 0.15 and d.aht_s > 300 and d.name}
-    problems = []
-    if summary["lost"] or summary["unexpected"] or not summary["crm_ids_unique"]:
-        problems.append("a call was lost or written twice")
-    accounted = summary["crm_records"] + summary["dead_letter_calls"] - summary["dead_letters_already_written"]
-    if accounted != len(with_disposition):
-        problems.append("CRM records and dead letters do not add up to the calls with a disposition")
-    if not planted <= set(report["candidates"]):
-        problems.append(f"the toil report missed a planted candidate: {sorted(planted - set(report['candidates']))}")
-    if work["closed_early_without_escalation"] != work["closed_early"]:
-        problems.append("a workitem closed early was escalated")
-    if work["walked_whole_ladder"] != work["created"] - work["closed_early"]:
-        problems.append("a workitem left open did not walk its whole escalation ladder")
-    if work["outcomes_synced_back"] < work["closed_early"]:
-        problems.append("a closed workitem's outcome was not synced back to its source system")
+    problems = problems_of(summary, work, report, len(with_disposition))
     for problem in problems:
         print(f"INCONSISTENT: {problem}")
     if not problems:

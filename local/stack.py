@@ -97,6 +97,9 @@ LOCAL_OVERRIDES = {
     "CRM_BREAKER_COOLDOWN_S": "3",
     "SECRETS_MAX_AGE_S": "0",
     "POWERTOOLS_METRICS_NAMESPACE": "cxbridge",
+    "TRANSCRIPT_WAIT_BASE_S": "1",
+    "TRANSCRIPT_WAIT_CAP_S": "4",
+    "TRANSCRIPT_DEADLINE_S": "600",  # the CRM record of a call may take minutes under the demo's throttling
 }
 
 

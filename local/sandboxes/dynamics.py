@@ -76,6 +76,10 @@ class DynamicsSandbox(SandboxServer[DynamicsKnobs]):
     def api_routes(self) -> Sequence[Route]:
         return [
             Route("POST", re.compile(r"/(?P<tenant>[^/]+)/oauth2/v2\.0/token"), "token", self._token, "token"),
+            # Notes (issue 17): an annotation upserted by its own id, bound to a row by its alternate key.
+            Route(
+                "PATCH", re.compile(r"/api/data/v9\.2/annotations\((?P<id>[0-9a-f-]{36})\)"), "annotation", self._note
+            ),
             Route("PATCH", re.compile(r"/api/data/v9\.2/(?P<entity_set>\w+)\((?P<key>.*)\)"), "upsert", self._upsert),
             Route(
                 "POST",
@@ -116,6 +120,27 @@ class DynamicsSandbox(SandboxServer[DynamicsKnobs]):
         if unknown:
             return f"Invalid property '{unknown[0]}' was found."
         return None
+
+    def _note(self, request: Request) -> Reply:
+        """``PATCH annotations(<id>)``: create or replace the note; its ``objectid_<table>@odata.bind`` must
+        name an existing row (``/<entity set>(<key>='<value>')``), else 404 as for any missing record."""
+        if not self.token_valid(request.bearer()):
+            return _error(401, "", "The user is not authenticated.")
+        body = request.json()
+        body = body if isinstance(body, dict) else {}
+        binds = {k: v for k, v in body.items() if k.startswith("objectid_") and k.endswith("@odata.bind")}
+        if len(binds) != 1 or not body.get("notetext"):
+            return _error(400, QUERY_SYNTAX_ERROR, "an annotation needs notetext and one objectid_<table> binding")
+        target = re.fullmatch(r"/(?P<entity_set>\w+)\((?P<key>.*)\)", next(iter(binds.values())))
+        key = _KEY.fullmatch(target.group("key")) if target else None
+        if target is None or key is None:
+            return _error(400, QUERY_SYNTAX_ERROR, "Bad Request - Error in query syntax.")
+        row_key = f"{key.group('name')}={key.group('value').replace(chr(39) * 2, chr(39))}"
+        if row_key not in self.rows.get(target.group("entity_set"), {}):
+            return _error(404, "0x80040217", "The record bound to the annotation does not exist.")
+        notes = self.rows.setdefault("annotations", {})
+        notes[request.params["id"]] = {"annotationid": request.params["id"], **body}
+        return Reply(204, headers={"OData-EntityId": f"{self.url}/api/data/v9.2/annotations({request.params['id']})"})
 
     def _key(self, raw: str) -> tuple[str, str] | None:
         """The key's name and value from ``name='value'`` (percent-encoded), or None if it is no key."""

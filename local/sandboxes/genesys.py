@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET, Knobs, Reply, Request, Route, SandboxServer
 from local.sandboxes.genesys_analytics import AnalyticsCall, ConversationAggregatesFake  # toil (issue 6)
 from local.sandboxes.genesys_tasks import TaskManagementFake  # Task Management (workitems, issue 5)
+from local.sandboxes.genesys_transcripts import TranscriptsFake  # STA transcripts (issue 17)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -29,6 +30,8 @@ class GenesysKnobs(Knobs):
     retry_after_s: int = 3
     # ---- Task Management (workitems, issue 5): the next N workitem requests answer 429 ----
     task_throttle_next: int = 0
+    # ---- STA transcripts (issue 17): seconds after the recordings are first asked for until it exists ----
+    transcript_delay_s: float = 0.0
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Reply:
@@ -56,6 +59,7 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
         self.wrapup_codes = dict(wrapup_codes or {})
         self.tasks = TaskManagementFake(self, task_statuses)  # Task Management (workitems, issue 5)
         self.analytics = ConversationAggregatesFake(self, calls)  # toil (issue 6)
+        self.transcripts = TranscriptsFake(self)  # STA transcripts (issue 17)
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_lifetime_s = token_lifetime_s
@@ -67,6 +71,7 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
             Route("GET", re.compile(r"/api/v2/routing/wrapupcodes/(?P<code_id>[^/]+)"), "wrapupcode", self._wrapup),
             *self.tasks.routes(),  # Task Management (workitems, issue 5)
             *self.analytics.routes(),  # toil (issue 6)
+            *self.transcripts.routes(),  # STA transcripts (issue 17)
         ]
 
     def throttle_reply(self) -> Reply:
@@ -82,7 +87,7 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
 
     def extra_state(self) -> dict[str, Any]:
         state = {"wrapup_codes": dict(self.wrapup_codes), **self.tasks.state()}  # + workitems (issue 5)
-        return {**state, **self.analytics.state()}  # + analytics calls (toil, issue 6)
+        return {**state, **self.analytics.state(), **self.transcripts.state()}  # + analytics (6), transcripts (17)
 
     def _basic_credentials(self, request: Request) -> tuple[str, str] | None:
         scheme, _, encoded = (request.headers.get("Authorization") or "").partition(" ")

@@ -1,5 +1,6 @@
 """A fake Salesforce org: client-credentials login on the My Domain host, sObject Collections upsert, a
-SOQL query of one object (``SELECT … FROM … [WHERE f = 'v'] [LIMIT n]``) and a record by external id.
+SOQL query of one object (``SELECT … FROM … [WHERE f = 'v'] [LIMIT n]``), a record by external id, and
+notes (``ContentNote`` create/update, ``ContentDocumentLink`` create; issue 17).
 
 Records are stored per object by external id, so an upsert of a known key updates it and never
 creates a second record. Shapes follow the REST API: per-record results in request order with the
@@ -8,6 +9,7 @@ error key ``statusCode``; whole-request errors as ``[{"message", "errorCode"}]``
 
 from __future__ import annotations
 
+import base64
 import copy
 import re
 import time
@@ -74,6 +76,20 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
                 "PATCH", re.compile(API + r"/composite/sobjects/(?P<object>\w+)/(?P<field>\w+)"), "upsert", self._upsert
             ),
             Route("GET", re.compile(API + r"/query/?"), "query", self._query),
+            # Notes (issue 17): ContentNote create / update, ContentDocumentLink create
+            Route(
+                "POST",
+                re.compile(API + r"/sobjects/(?P<object>ContentNote|ContentDocumentLink)"),
+                "create",
+                self._create,
+            ),
+            Route("PATCH", re.compile(API + r"/sobjects/ContentNote/(?P<id>\w+)"), "note-update", self._update_note),
+            Route(
+                "PATCH",
+                re.compile(API + r"/sobjects/(?P<object>\w+)/(?P<field>\w+)/(?P<value>[^/]+)"),
+                "update",
+                self._update_by_key,
+            ),
             Route(
                 "GET",
                 re.compile(API + r"/sobjects/(?P<object>\w+)/(?P<field>\w+)/(?P<value>[^/]+)"),
@@ -164,6 +180,74 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
         if found is None:
             return self.not_found(request)
         return Reply(200, {**self._attributes(obj, found, request.params["version"]), **found})
+
+    def _create(self, request: Request) -> Reply:
+        """``POST …/sobjects/{ContentNote|ContentDocumentLink}``: ``201 {"id", "success", "errors"}``.
+
+        Records are kept by their Id. A second link of one document to one record fails as Salesforce's does.
+        """
+        if not self.token_valid(request.bearer()):
+            return Reply(401, INVALID_SESSION)
+        try:
+            body = request.json()
+        except ValueError:
+            return Reply(400, [{"message": "Unexpected character", "errorCode": "JSON_PARSER_ERROR"}])
+        obj = request.params["object"]
+        required = ("Title", "Content") if obj == "ContentNote" else ("ContentDocumentId", "LinkedEntityId")
+        if not isinstance(body, dict) or any(not body.get(f) for f in required):
+            return Reply(
+                400,
+                [{"message": f"Required fields are missing: {list(required)}", "errorCode": "REQUIRED_FIELD_MISSING"}],
+            )
+        stored = self.records.setdefault(obj, {})
+        if obj == "ContentDocumentLink" and any(
+            r["ContentDocumentId"] == body["ContentDocumentId"] and r["LinkedEntityId"] == body["LinkedEntityId"]
+            for r in stored.values()
+        ):
+            return Reply(400, [{"message": "already linked", "errorCode": "DUPLICATE_VALUE"}])
+        self._next_id += 1
+        record_id = f"{'069' if obj == 'ContentNote' else '06A'}{self._next_id:012d}AAA"
+        stored[record_id] = {"Id": record_id, **body}
+        self._api_calls += 1
+        return Reply(201, {"id": record_id, "success": True, "errors": []})
+
+    def _update_note(self, request: Request) -> Reply:
+        """``PATCH …/sobjects/ContentNote/{id}``: only ``Title`` and ``Content`` are updatable; 204."""
+        if not self.token_valid(request.bearer()):
+            return Reply(401, INVALID_SESSION)
+        note = self.records.get("ContentNote", {}).get(request.params["id"])
+        if note is None:
+            return self.not_found(request)
+        body = request.json()
+        if not isinstance(body, dict) or set(body) - {"Title", "Content"}:
+            return Reply(400, [{"message": "only Title and Content are updatable", "errorCode": "INVALID_FIELD"}])
+        note.update(body)
+        self._api_calls += 1
+        return Reply(204)
+
+    def _update_by_key(self, request: Request) -> Reply:
+        """``PATCH …/sobjects/{object}/{externalIdField}/{value}?updateOnly=true``: 204, or 404 when absent."""
+        if not self.token_valid(request.bearer()):
+            return Reply(401, INVALID_SESSION)
+        obj, key_field, value = request.params["object"], request.params["field"], unquote(request.params["value"])
+        found = next((r for r in self.records.get(obj, {}).values() if str(r.get(key_field)) == value), None)
+        body = request.json()
+        if found is None or not isinstance(body, dict):
+            return self.not_found(request)
+        found.update(body)
+        self._api_calls += 1
+        return Reply(204)
+
+    def notes(self) -> dict[str, str]:
+        """The text of every ContentNote (decoded from its base64 HTML), by the record it is linked to."""
+        with self.lock:
+            notes = self.records.get("ContentNote", {})
+            links = list(self.records.get("ContentDocumentLink", {}).values())
+            return {
+                str(link["LinkedEntityId"]): base64.b64decode(notes[link["ContentDocumentId"]]["Content"]).decode()
+                for link in links
+                if link["ContentDocumentId"] in notes
+            }
 
     @staticmethod
     def _attributes(obj: str, record: dict[str, Any], version: str) -> dict[str, Any]:
