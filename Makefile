@@ -11,7 +11,7 @@ PYTHON ?= $(shell for c in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.1
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help install test lint typecheck validate security build events openapi local replay bench toil redrive clean deploy
+.PHONY: help install test lint typecheck validate security build events openapi local replay bench toil setup status redrive clean deploy
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -77,8 +77,17 @@ bench: install  ## the DESIGN.md figures (QUICK=1 for a small run); last line is
 toil: install  ## the toil report on generated calls, no AWS: a table and toil-report.html (DATE= DAYS= SCOPE=org|queue SOURCE=records|genesys-analytics OUT=)
 	$(PY) -m scripts.toil $(if $(DATE),--date $(DATE)) $(if $(DAYS),--days $(DAYS)) $(if $(SCOPE),--scope $(SCOPE)) $(if $(SOURCE),--source $(SOURCE)) $(if $(OUT),--out $(OUT))
 
-redrive: install  ## move dead letters back to their queue (STACK=cxbridge QUEUE=crm-sync|ingest RATE=)
-	$(PY) -m scripts.redrive --stack $(or $(STACK),cxbridge) --queue $(or $(QUEUE),crm-sync) $(if $(RATE),--rate $(RATE))
+# The deployed stack (STACK=), or the local stack of `make local` when STACK is not given.
+CXBRIDGE_WHERE = $(if $(STACK),--stack $(STACK),--local)
+
+setup: install  ## write the CRM parameter and secrets from CONFIG= (default cxbridge.example.yaml), check every connection (STACK=; none: the local stack)
+	$(VENV)/bin/cxbridge setup --config $(or $(CONFIG),cxbridge.example.yaml) $(CXBRIDGE_WHERE)
+
+status: install  ## queues, dead letters by reason, stranded records, breaker, last toil report (STACK=; none: the local stack)
+	$(VENV)/bin/cxbridge status $(CXBRIDGE_WHERE)
+
+redrive: install  ## move dead letters back to their queue (STACK= QUEUE=crm-sync|ingest RATE= STATUS=1 shows progress)
+	$(VENV)/bin/cxbridge redrive $(CXBRIDGE_WHERE) --queue $(or $(QUEUE),crm-sync) $(if $(RATE),--rate $(RATE)) $(if $(STATUS),--status)
 
 deploy: build  ## sam deploy (ENV=dev|prod picks the samconfig.toml environment)
 	$(VENV)/bin/sam deploy --config-env $(or $(ENV),default)

@@ -1,4 +1,4 @@
-"""The redrive command: finds the dead-letter queue from the stack and starts an SQS message move task."""
+"""``cxbridge redrive``: finds the dead-letter queue from the stack and starts an SQS message move task."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import boto3
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from scripts.redrive import dead_letter_queue_arn, move_by_hand, redrive
+from cxbridge_cli.queues import move_by_hand, queue_arn, start_redrive
+from cxbridge_cli.stack import Aws, read_stack
 
 DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:CrmSyncDeadLetterQueue"
 
@@ -23,7 +24,7 @@ def test_redrive_starts_a_move_task_back_to_the_source_queue() -> None:
             {"TaskHandle": "handle-1"},
             {"SourceArn": DLQ_ARN, "MaxNumberOfMessagesPerSecond": 50},
         )
-        assert redrive(sqs, DLQ_ARN, rate=50) == {"TaskHandle": "handle-1"}
+        assert start_redrive(sqs, DLQ_ARN, rate=50) == {"TaskHandle": "handle-1"}
         stub.assert_no_pending_responses()
 
 
@@ -37,7 +38,8 @@ def test_the_dead_letter_queue_is_found_through_the_stack_outputs() -> None:
         "Outputs": {"CrmSyncDeadLetterQueueUrl": {"Value": dlq}},
     }
     cloudformation.create_stack(StackName="cxbridge", TemplateBody=json.dumps(template))
-    assert dead_letter_queue_arn(cloudformation, sqs, "cxbridge", "crm-sync") == DLQ_ARN
+    stack = read_stack(Aws(), "cxbridge")
+    assert queue_arn(sqs, stack.output("CrmSyncDeadLetterQueueUrl")) == DLQ_ARN
 
 
 @mock_aws
