@@ -59,8 +59,8 @@ events: install  ## regenerate events/*.json from events/genesys/*.json
 openapi: install  ## regenerate docs/openapi.json from the workitems API (a test fails while it is stale)
 	$(PY) -m scripts.openapi
 
-local: install  ## the whole system on http://127.0.0.1:3000: AWS on a moto server, Genesys + CRM sandboxes (PORT=, API_KEY=)
-	$(PY) -m local.run $(if $(PORT),--port $(PORT)) $(if $(API_KEY),--api-key $(API_KEY))
+local: install  ## the whole system on http://127.0.0.1:3000 (PORT=): AWS on moto (PORT+3), Genesys (PORT+1) and CRM (PORT+2) sandboxes; stops on Ctrl-C or a SIGTERM to make
+	exec $(PY) -m local.run $(if $(PORT),--port $(PORT))  # exec: make's child is the stack, which stops with make
 
 replay: install  ## start the local stack, post every sample 3x, print what happened, exit
 	$(PY) -m local.run --replay --port 0
@@ -68,7 +68,7 @@ replay: install  ## start the local stack, post every sample 3x, print what happ
 faults: install  ## the reliability run: CRM throttling 30 %, 5xx 10 %, timeouts 5 %, expiring tokens, events x3 (CALLS=10000)
 	$(PY) -m local.faults $(if $(CALLS),--calls $(CALLS))
 
-demo: install  ## a scripted day through the local stack (CALLS=300); exits non-zero if the numbers do not add up
+demo: install  ## a scripted day through the local stack (CALLS=300): progress and summary; log lines in .local/demo.log; non-zero if the numbers do not add up
 	$(PY) -m local.demo $(if $(CALLS),--calls $(CALLS))
 
 bench: install  ## the DESIGN.md figures (QUICK=1 for a small run); last line is one JSON object

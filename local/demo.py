@@ -5,12 +5,16 @@ Genesys events, every event at least twice, concurrently and out of order, while
 throttles part of the time. Workitems with short SLAs are created; some close early, the rest walk
 their escalation ladder. The daily toil report runs at the end. Exits non-zero if a call is lost or
 written twice, or the report misses a planted candidate.
+
+The functions' log lines go to a file (``--log``, default ``.local/demo.log``); the terminal shows only
+the progress and the summary.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import threading
@@ -18,7 +22,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.request import Request, urlopen
 
 from local.run import post
@@ -221,6 +226,40 @@ def toil(stack: LocalStack, day: date) -> dict[str, Any]:
     return {"report_date": result["reportDate"], "calls": result["totalCalls"], "candidates": result["candidates"]}
 
 
+def logs_to(path: Path) -> TextIO:
+    """Send everything written to stdout and stderr (the functions' log lines, the servers') to ``path``;
+    answer a stream on the terminal for the progress and the summary."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    terminal = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    with path.open("w", encoding="utf-8") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    return terminal
+
+
+def problems_of(summary: dict[str, Any], with_disposition: int) -> list[str]:
+    """What does not add up in a run's summary (empty: the run is consistent)."""
+    planted = {d.name for d in PLANTED if d.share > 0.15 and d.aht_s > 300 and d.name}
+    candidates, work = set(summary["toil"]["candidates"]), summary["workitems"]
+    problems = []
+    if summary["lost"] or summary["unexpected"] or not summary["crm_ids_unique"]:
+        problems.append("a call was lost or written twice")
+    accounted = summary["crm_records"] + summary["dead_letter_calls"] - summary["dead_letters_already_written"]
+    if accounted != with_disposition:
+        problems.append("CRM records and dead letters do not add up to the calls with a disposition")
+    if not planted <= candidates:
+        problems.append(f"the toil report missed a planted candidate: {sorted(planted - candidates)}")
+    if work["closed_early_without_escalation"] != work["closed_early"]:
+        problems.append("a workitem closed early was escalated")
+    if work["walked_whole_ladder"] != work["created"] - work["closed_early"]:
+        problems.append("a workitem left open did not walk its whole escalation ladder")
+    if work["outcomes_synced_back"] < work["closed_early"]:
+        problems.append("a closed workitem's outcome was not synced back to its source system")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300)
@@ -230,7 +269,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--workitems", type=int, default=6)
     parser.add_argument("--sla", type=int, default=20, help="seconds of each workitem's SLA")
+    parser.add_argument("--log", type=Path, default=ROOT / ".local" / "demo.log", help="where the log lines go")
     args = parser.parse_args(argv)
+    out = logs_to(args.log)
+
+    def say(line: str) -> None:
+        print(line, file=out)
+
+    say(f"logs: {args.log}")
     rnd = random.Random(args.seed)  # noqa: S311 - a reproducible shuffle, not a secret
     day = datetime.now(UTC).date() - timedelta(days=1)
     calls = generate_calls([day], args.calls, PLANTED, seed=args.seed)
@@ -238,13 +284,17 @@ def main(argv: list[str] | None = None) -> int:
 
     stack = LocalStack(port=0, seed=args.seed).start()
     try:
-        print(f"local stack up at http://{stack.host}:{stack.port}; {len(calls)} calls, each event x{args.copies}")
+        say(f"local stack up at http://{stack.host}:{stack.port}; {len(calls)} calls, each event x{args.copies}")
         stack.crm.configure(throttle_ratio=args.throttle)
         started = time.monotonic()
+        say(f"posting the calls' events (the CRM throttles {args.throttle:.0%} of requests) ...")
         ingest = send_calls(stack, calls, max(2, args.copies), rnd)
+        say(f"  {ingest['events']} events posted; waiting for the CRM sync of {len(with_disposition)} calls ...")
         sync = crm_sync(stack, with_disposition, args.timeout)
         stack.crm.configure(throttle_ratio=0.0)
+        say(f"  {sync['crm_records']} in the CRM; {args.workitems} workitems with {args.sla} s SLAs ...")
         work = workitems(stack, args.workitems, args.sla, args.workitems // 2, args.timeout)
+        say("  workitems done; the toil report ...")
         report = toil(stack, day)
         summary = {
             "calls": len(calls),
@@ -261,26 +311,12 @@ def main(argv: list[str] | None = None) -> int:
         }
     finally:
         stack.stop()
-    print(json.dumps(summary, indent=2))
-    planted = {d.name for d in PLANTED if d.share > 0.15 and d.aht_s > 300 and d.name}
-    problems = []
-    if summary["lost"] or summary["unexpected"] or not summary["crm_ids_unique"]:
-        problems.append("a call was lost or written twice")
-    accounted = summary["crm_records"] + summary["dead_letter_calls"] - summary["dead_letters_already_written"]
-    if accounted != len(with_disposition):
-        problems.append("CRM records and dead letters do not add up to the calls with a disposition")
-    if not planted <= set(report["candidates"]):
-        problems.append(f"the toil report missed a planted candidate: {sorted(planted - set(report['candidates']))}")
-    if work["closed_early_without_escalation"] != work["closed_early"]:
-        problems.append("a workitem closed early was escalated")
-    if work["walked_whole_ladder"] != work["created"] - work["closed_early"]:
-        problems.append("a workitem left open did not walk its whole escalation ladder")
-    if work["outcomes_synced_back"] < work["closed_early"]:
-        problems.append("a closed workitem's outcome was not synced back to its source system")
+    say(json.dumps(summary, indent=2))
+    problems = problems_of(summary, len(with_disposition))
     for problem in problems:
-        print(f"INCONSISTENT: {problem}")
+        say(f"INCONSISTENT: {problem} (logs: {args.log})")
     if not problems:
-        print("consistent: every call with a disposition is in the CRM once (or dead-lettered with a reason)")
+        say("consistent: every call with a disposition is in the CRM once (or dead-lettered with a reason)")
     return 1 if problems else 0
 
 
