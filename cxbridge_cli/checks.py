@@ -33,7 +33,7 @@ class Check:
     fix: str = ""
 
 
-class _Failed(Exception):
+class StepFailed(Exception):
     """Stops a system's checks at the first failure that makes the next ones meaningless."""
 
     def __init__(self, check: Check) -> None:
@@ -41,7 +41,7 @@ class _Failed(Exception):
         self.check = check
 
 
-def _call(name: str, method: str, url: str, token: AccessToken, **kwargs: Any) -> requests.Response:
+def call(name: str, method: str, url: str, token: AccessToken, **kwargs: Any) -> requests.Response:
     """One API request with the token (``timeout_s`` and ``session`` in ``kwargs``); no answer ends the checks."""
     session: requests.Session = kwargs.pop("session")
     headers = {**kwargs.pop("headers", {}), **token.headers()}
@@ -49,23 +49,23 @@ def _call(name: str, method: str, url: str, token: AccessToken, **kwargs: Any) -
         return session.request(method, url, headers=headers, timeout=kwargs.pop("timeout_s"), **kwargs)
     except requests.RequestException as exc:
         detail = f"no answer from {url} ({type(exc).__name__})"
-        raise _Failed(Check(name, False, detail, "check the URL and the network")) from None
+        raise StepFailed(Check(name, False, detail, "check the URL and the network")) from None
 
 
-def _login(name: str, fetch: Any, fix: str) -> AccessToken:
+def login(name: str, fetch: Any, fix: str) -> AccessToken:
     try:
         token: AccessToken = fetch()
     except UpstreamFailure as exc:
-        raise _Failed(Check(name, False, f"login refused ({exc.reason})", fix)) from None
+        raise StepFailed(Check(name, False, f"login refused ({exc.reason})", fix)) from None
     return token
 
 
-def _run(steps: Any) -> list[Check]:
-    """Collect the checks a generator yields; a ``_Failed`` ends it with its check."""
+def run_steps(steps: Any) -> list[Check]:
+    """Collect the checks a generator yields; a ``StepFailed`` ends it with its check."""
     done: list[Check] = []
     try:
         done.extend(steps)
-    except _Failed as failed:
+    except StepFailed as failed:
         done.append(failed.check)
     return done
 
@@ -75,7 +75,7 @@ def _run(steps: Any) -> list[Check]:
 
 def check_genesys(section: GenesysSection, secret: dict[str, str], timeout_s: float) -> list[Check]:
     """Token; the wrap-up codes (the worker names dispositions with them) and queues the client can read."""
-    return _run(_genesys_steps(section, secret, timeout_s))
+    return run_steps(_genesys_steps(section, secret, timeout_s))
 
 
 def _genesys_steps(section: GenesysSection, secret: dict[str, str], timeout_s: float) -> Any:
@@ -85,21 +85,21 @@ def _genesys_steps(section: GenesysSection, secret: dict[str, str], timeout_s: f
         f"check genesys.client_id and CXBRIDGE_GENESYS_CLIENT_SECRET (an OAuth client with the Client Credentials "
         f"grant, Admin > Integrations > OAuth) and genesys.region (logs in at {host})"
     )
-    token = _login("genesys login", connection.tokens.get, fix)
+    token = login("genesys login", connection.tokens.get, fix)
     yield Check("genesys login", True, f"token from {host}")
     session = new_session(pool_size=1)
     for name, path, permission in (
         ("genesys wrap-up codes", "/api/v2/routing/wrapupcodes", "Routing > Wrap-up Code > View"),
         ("genesys queues", "/api/v2/routing/queues", "Routing > Queue > View"),
     ):
-        response = _call(
+        response = call(
             name, "GET", connection.api_url + path, token, session=session, timeout_s=timeout_s, params={"pageSize": 1}
         )
         if response.status_code in (401, 403):
             fix = f"give the OAuth client's role the permission {permission} (docs/setup/genesys.md)"
-            raise _Failed(Check(name, False, f"HTTP {response.status_code}", fix))
+            raise StepFailed(Check(name, False, f"HTTP {response.status_code}", fix))
         if not response.ok:
-            raise _Failed(
+            raise StepFailed(
                 Check(name, False, f"HTTP {response.status_code}", "retry; if it persists, see Genesys status")
             )
         body = json_body(response)
@@ -112,7 +112,7 @@ def _genesys_steps(section: GenesysSection, secret: dict[str, str], timeout_s: f
 
 def check_salesforce(connection: dict[str, Any], secret: dict[str, str], timeout_s: float) -> list[Check]:
     """Token; ``describe`` of the object: the external-id field is External ID + Unique, each mapped field writable."""
-    return _run(_salesforce_steps(SalesforceConnection.model_validate(connection), secret, timeout_s))
+    return run_steps(_salesforce_steps(SalesforceConnection.model_validate(connection), secret, timeout_s))
 
 
 def _salesforce_steps(sf: SalesforceConnection, secret: dict[str, str], timeout_s: float) -> Any:
@@ -123,19 +123,19 @@ def _salesforce_steps(sf: SalesforceConnection, secret: dict[str, str], timeout_
         "that the app enables the Client Credentials flow with a run-as user, and crm.connection.my_domain_url "
         "(the My Domain host, not login.salesforce.com)"
     )
-    token = _login("salesforce login", lambda: source.fetch(session, timeout_s), fix)
+    token = login("salesforce login", lambda: source.fetch(session, timeout_s), fix)
     yield Check("salesforce login", True, f"token for {token.instance_url}")
     m = sf.mapping
     url = f"{token.instance_url}/services/data/v{m.api_version}/sobjects/{m.object}/describe"
-    response = _call("salesforce object", "GET", url, token, session=session, timeout_s=timeout_s)
+    response = call("salesforce object", "GET", url, token, session=session, timeout_s=timeout_s)
     if response.status_code == 404:
         fix = (
             f"create the object {m.object} (docs/setup/salesforce.md) or fix crm.connection.mapping.object; "
             "the run-as user needs Read, Create and Edit on it"
         )
-        raise _Failed(Check("salesforce object", False, f"{m.object} not found", fix))
+        raise StepFailed(Check("salesforce object", False, f"{m.object} not found", fix))
     if not response.ok:
-        raise _Failed(Check("salesforce object", False, f"describe {m.object}: HTTP {response.status_code}", ""))
+        raise StepFailed(Check("salesforce object", False, f"describe {m.object}: HTTP {response.status_code}", ""))
     body = json_body(response)
     fields = (
         {f.get("name"): f for f in (body.get("fields") or []) if isinstance(f, dict)} if isinstance(body, dict) else {}
@@ -182,7 +182,7 @@ def _salesforce_writable(obj: str, name: str, described: dict[str, Any] | None) 
 
 def check_dynamics(connection: dict[str, Any], secret: dict[str, str], timeout_s: float) -> list[Check]:
     """Token; the entity set's table, its alternate key (Active) and each mapped column valid for create and update."""
-    return _run(_dynamics_steps(DynamicsConnection.model_validate(connection), secret, timeout_s))
+    return run_steps(_dynamics_steps(DynamicsConnection.model_validate(connection), secret, timeout_s))
 
 
 def _dynamics_steps(dyn: DynamicsConnection, secret: dict[str, str], timeout_s: float) -> Any:
@@ -194,7 +194,7 @@ def _dynamics_steps(dyn: DynamicsConnection, secret: dict[str, str], timeout_s: 
         "check crm.client_id and CXBRIDGE_CRM_CLIENT_SECRET (the Entra app registration's client id and a client "
         "secret), crm.connection.tenant_id, and that the app is an application user of the environment"
     )
-    token = _login("dynamics login", lambda: source.fetch(session, timeout_s), fix)
+    token = login("dynamics login", lambda: source.fetch(session, timeout_s), fix)
     yield Check("dynamics login", True, f"token for {dyn.org_url}")
     m = dyn.mapping
     url = f"{dyn.org_url.rstrip('/')}/api/data/v9.2/EntityDefinitions"
@@ -204,17 +204,17 @@ def _dynamics_steps(dyn: DynamicsConnection, secret: dict[str, str], timeout_s: 
         "$expand": "Attributes($select=LogicalName,IsValidForCreate,IsValidForUpdate),"
         "Keys($select=LogicalName,KeyAttributes,EntityKeyIndexStatus)",
     }
-    response = _call(
+    response = call(
         "dynamics table", "GET", url, token, session=session, timeout_s=timeout_s, params=params, headers=ODATA
     )
     if response.status_code in (401, 403):
         fix = "give the application user a security role that can read table definitions and write the table"
-        raise _Failed(Check("dynamics table", False, f"HTTP {response.status_code}", fix))
+        raise StepFailed(Check("dynamics table", False, f"HTTP {response.status_code}", fix))
     body = json_body(response)
     found = body.get("value") if isinstance(body, dict) else None
     if not response.ok or not isinstance(found, list) or not found:
         fix = f"create the table (docs/setup/dynamics.md) or fix crm.connection.mapping.entity_set ({m.entity_set})"
-        raise _Failed(Check("dynamics table", False, f"no table with entity set {m.entity_set}", fix))
+        raise StepFailed(Check("dynamics table", False, f"no table with entity set {m.entity_set}", fix))
     table = found[0]
     columns = {a.get("LogicalName"): a for a in table.get("Attributes") or [] if isinstance(a, dict)}
     yield Check("dynamics table", True, f"{table.get('LogicalName')}: {len(columns)} columns")
@@ -247,7 +247,7 @@ def _dynamics_key(column: str, keys: list[Any]) -> Check:
 
 def check_automation_anywhere(connection: dict[str, Any], secret: dict[str, str], timeout_s: float) -> list[Check]:
     """Login with the API key; the bot file exists; each run-as user holds an unattended runner licence."""
-    return _run(_aa_steps(AutomationAnywhereConnection.model_validate(connection), secret, timeout_s))
+    return run_steps(_aa_steps(AutomationAnywhereConnection.model_validate(connection), secret, timeout_s))
 
 
 def _aa_steps(aa: AutomationAnywhereConnection, secret: dict[str, str], timeout_s: float) -> Any:
@@ -255,12 +255,12 @@ def _aa_steps(aa: AutomationAnywhereConnection, secret: dict[str, str], timeout_
     base = aa.control_room_url.rstrip("/")
     source = AutomationAnywhereTokenSource(base, secret["username"], secret["api_key"])
     fix = "check crm.username and CXBRIDGE_CRM_API_KEY (the service account's API key; its role needs Generate API-Key)"
-    token = _login("automation anywhere login", lambda: source.fetch(session, timeout_s), fix)
+    token = login("automation anywhere login", lambda: source.fetch(session, timeout_s), fix)
     yield Check("automation anywhere login", True, f"token from {base}")
     m = aa.mapping
     listing = {"filter": {"operator": "eq", "field": "id", "value": str(m.file_id)}}
     files_url = f"{base}/v2/repository/workspaces/public/files/list"
-    response = _call(
+    response = call(
         "automation anywhere bot", "POST", files_url, token, session=session, timeout_s=timeout_s, json=listing
     )
     body = json_body(response)
@@ -270,12 +270,12 @@ def _aa_steps(aa: AutomationAnywhereConnection, secret: dict[str, str], timeout_
             f"check crm.connection.mapping.file_id ({m.file_id}): the bot must be checked in (public workspace) "
             "and the service account needs View and run my bots"
         )
-        raise _Failed(Check("automation anywhere bot", False, f"no bot with file id {m.file_id}", fix))
+        raise StepFailed(Check("automation anywhere bot", False, f"no bot with file id {m.file_id}", fix))
     yield Check("automation anywhere bot", True, f"{files[0].get('name')} ({files[0].get('path', '')})")
     for user_id in m.run_as_user_ids:
         name = f"automation anywhere runner {user_id}"
         user_url = f"{base}/v1/usermanagement/users/{quote(str(user_id))}"
-        response = _call(name, "GET", user_url, token, session=session, timeout_s=timeout_s)
+        response = call(name, "GET", user_url, token, session=session, timeout_s=timeout_s)
         user = json_body(response)
         if not response.ok or not isinstance(user, dict):
             yield Check(

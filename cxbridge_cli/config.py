@@ -44,11 +44,28 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# The topics the template's EventBridge rules route (template.yaml, "Genesys partner event bus").
+EVENTBRIDGE_TOPICS = (
+    "v2.detail.events.conversation.{id}.acw",
+    "v2.detail.events.conversation.{id}.wrapup",
+    "v2.detail.events.conversation.{id}.customer.end",
+    "v2.detail.events.conversation.{id}.user.end",
+)
+
+
+class EventBridgeSection(_Section):
+    """Option B: setup creates the Genesys EventBridge integration (its partner event source's suffix)."""
+
+    event_source_suffix: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    topics: tuple[str, ...] = Field(default=EVENTBRIDGE_TOPICS, min_length=1)
+
+
 class GenesysSection(_Section):
     region: str = Field(default="us-east-1", min_length=1)
     client_id: str = Field(min_length=1)
     # Only for the local stack: where the Genesys sandbox listens (login and API on one host).
     base_url: str | None = Field(default=None, pattern=r"^(https?://.*)?$")
+    eventbridge: EventBridgeSection | None = None
 
 
 class CrmSection(_Section):

@@ -36,6 +36,7 @@ def run_setup(args: argparse.Namespace) -> int:
         for line in setup.write(aws, stack, config, genesys, crm):
             print(line)
     checks = setup.check_all(stack, config, genesys, crm)
+    checks += setup.eventbridge(aws, stack, config, genesys, write=not args.check_only)
     for line in setup.report(checks):
         print(line)
     failed = [c.name for c in checks if not c.ok]

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from cxbridge_cli.checks import CRM_CHECKS, Check, check_genesys
+from cxbridge_cli.eventbridge import ensure_integration
 
 if TYPE_CHECKING:
     from cxbridge_cli.config import SetupConfig
@@ -53,6 +54,20 @@ def stack_matches(stack: Stack, config: SetupConfig) -> list[Check]:
         else:
             checks.append(Check(name, True, wanted))
     return checks
+
+
+def eventbridge(aws: Aws, stack: Stack, config: SetupConfig, genesys: dict[str, str], *, write: bool) -> list[Check]:
+    """Option B (a ``genesys.eventbridge`` section): the integration, for this account and region."""
+    if config.genesys.eventbridge is None:
+        return []
+    sts = aws.client("sts")
+    target = (
+        sts.get_caller_identity()["Account"],
+        sts.meta.region_name,
+        stack.parameters.get("GenesysEventBusName", ""),
+    )
+    timeout_s = float(stack.parameters.get("HttpTimeoutSeconds") or 5)
+    return ensure_integration(config.genesys, genesys, target, write=write, timeout_s=timeout_s)
 
 
 def check_all(stack: Stack, config: SetupConfig, genesys: dict[str, str], crm: dict[str, str]) -> list[Check]:

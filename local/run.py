@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     parent = os.getppid()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # before anything is printed: a caller may signal at once
+        signal.signal(signum, lambda *_: stop.set())
     stack = LocalStack(host=args.host, port=args.port).start()
     base = f"http://{args.host}:{stack.port}"
     print("cxbridge local stack")
@@ -87,9 +90,6 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if len(summary["crm_records"]) == 3 else 1
         print("Ctrl-C to stop; data is kept while the stack runs.")
         sys.stdout.flush()
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, lambda *_: stop.set())
         threading.Thread(target=stop_when_orphaned, args=(stop, parent), daemon=True).start()
         stop.wait()
     except KeyboardInterrupt:

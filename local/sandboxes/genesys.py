@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET, Knobs, Reply, Request, Route, SandboxServer
 from local.sandboxes.genesys_analytics import AnalyticsCall, ConversationAggregatesFake  # toil (issue 6)
+from local.sandboxes.genesys_integrations import IntegrationsFake  # the EventBridge integration (issue 19)
 from local.sandboxes.genesys_tasks import TaskManagementFake  # Task Management (workitems, issue 5)
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
         self.wrapup_codes = dict(wrapup_codes or {})
         self.tasks = TaskManagementFake(self, task_statuses)  # Task Management (workitems, issue 5)
         self.analytics = ConversationAggregatesFake(self, calls)  # toil (issue 6)
+        self.integrations = IntegrationsFake(self)  # the EventBridge integration (issue 19)
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_lifetime_s = token_lifetime_s
@@ -73,6 +75,7 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
             Route("GET", re.compile(r"/api/v2/routing/queues"), "queues", self._queue_list),
             *self.tasks.routes(),  # Task Management (workitems, issue 5)
             *self.analytics.routes(),  # toil (issue 6)
+            *self.integrations.routes(),  # the EventBridge integration (issue 19)
         ]
 
     def throttle_reply(self) -> Reply:
@@ -88,7 +91,7 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
 
     def extra_state(self) -> dict[str, Any]:
         state = {"wrapup_codes": dict(self.wrapup_codes), **self.tasks.state()}  # + workitems (issue 5)
-        return {**state, **self.analytics.state()}  # + analytics calls (toil, issue 6)
+        return {**state, **self.analytics.state(), **self.integrations.state()}  # + analytics (6), integrations (19)
 
     def _basic_credentials(self, request: Request) -> tuple[str, str] | None:
         scheme, _, encoded = (request.headers.get("Authorization") or "").partition(" ")

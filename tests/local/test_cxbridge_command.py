@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "cxbridge.example.yaml"
@@ -106,3 +107,39 @@ def test_an_unknown_stack_says_what_to_do(local_stack: dict[str, str]) -> None:
     done = cxbridge(local_stack, "status", "--stack", "nope")
     assert done.returncode == 2
     assert "stack nope not found" in done.stderr
+
+
+def test_setup_creates_the_genesys_eventbridge_integration_once(local_stack: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "cxbridge.yaml"
+    config.write_text(
+        EXAMPLE.read_text().replace(
+            "  base_url: ${CXBRIDGE_GENESYS_URL",
+            "  eventbridge: {event_source_suffix: cxbridge-test}\n  base_url: ${CXBRIDGE_GENESYS_URL",
+        )
+    )
+    first = cxbridge(local_stack, "setup", "--config", str(config))
+    again = cxbridge(local_stack, "setup", "--config", str(config))
+
+    assert "ok   genesys eventbridge integration: created 'cxbridge cxbridge-test'" in first.stdout
+    assert "ok   genesys eventbridge configuration: written: 4 topics, version 2" in first.stdout
+    assert "genesys eventbridge integration:" not in again.stdout  # found, not created again
+    assert "ok   genesys eventbridge configuration: 4 topics, version 2" in again.stdout  # not written again
+    with urlopen(local_stack["Genesys"] + "/__sandbox/state", timeout=10) as resp:  # noqa: S310 - 127.0.0.1
+        (integration,) = json.loads(resp.read())["integrations"].values()
+    assert integration["intendedState"] == "ENABLED"
+    assert integration["config"]["properties"] == {
+        "awsAccountId": "123456789012",
+        "awsAccountRegion": "us-east-1",
+        "eventSourceSuffix": "cxbridge-test",
+        "eventFilter": [
+            "v2.detail.events.conversation.{id}.acw",
+            "v2.detail.events.conversation.{id}.wrapup",
+            "v2.detail.events.conversation.{id}.customer.end",
+            "v2.detail.events.conversation.{id}.user.end",
+        ],
+    }
+    # The local stack is deployed without an event bus: setup says which one to associate and deploy with.
+    bus = "aws.partner/genesys.com/cloud/1a2b3c4d-0000-4000-8000-00000000c0de/cxbridge-test"
+    assert again.returncode == 1
+    assert "FAIL stack GenesysEventBusName: stack has '(empty)'" in again.stdout
+    assert f"then deploy with GenesysEventBusName={bus}" in again.stdout
