@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError
+
 from cxbridge.core.observability import logger
 from cxbridge_cli import config as config_file
 from cxbridge_cli import queues, setup, status
@@ -100,5 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         code: int = args.run(args)
     except (config_file.ConfigError, StackError) as exc:
         print(f"cxbridge {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (NoCredentialsError, NoRegionError, EndpointConnectionError) as exc:
+        hint = "is `make local` running? (--local)" if args.local else "set AWS_PROFILE / AWS_REGION, or --region"
+        print(f"cxbridge {args.command}: AWS: {exc}; {hint}", file=sys.stderr)
         return EXIT_USAGE
     return code

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 # The local stack (``make local``): AWS on a moto server at a fixed port beside the API, any credentials.
 LOCAL_AWS_URL = "http://127.0.0.1:3003"
+LOCAL_REGION = "us-east-1"
 
 
 class StackError(Exception):
@@ -25,8 +26,9 @@ class Aws:
 
     def client(self, name: str) -> Any:
         args: dict[str, Any] = {"region_name": self.region}
-        if self.endpoint_url:
+        if self.endpoint_url:  # an emulator: any credentials, and the local stack's region unless told otherwise
             args |= {"endpoint_url": self.endpoint_url, "aws_access_key_id": "local", "aws_secret_access_key": "local"}
+            args["region_name"] = self.region or LOCAL_REGION
         return boto3.client(name, **args)  # type: ignore[call-overload]
 
 

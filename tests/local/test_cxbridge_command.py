@@ -143,3 +143,13 @@ def test_setup_creates_the_genesys_eventbridge_integration_once(local_stack: dic
     assert again.returncode == 1
     assert "FAIL stack GenesysEventBusName: stack has '(empty)'" in again.stdout
     assert f"then deploy with GenesysEventBusName={bus}" in again.stdout
+
+
+def test_no_aws_endpoint_is_a_message_not_a_traceback() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cxbridge_cli", "status", "--endpoint-url", "http://127.0.0.1:9"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("cxbridge status: AWS: Could not connect to the endpoint URL")
+    assert "Traceback" not in done.stderr
