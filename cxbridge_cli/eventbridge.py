@@ -1,6 +1,6 @@
 """The Genesys side of option B: the Amazon EventBridge Source integration, created or brought up to date.
 
-Idempotent (facts: ``transcripts-lookups-bulk-auth-facts.md`` §3.5): the integration is found by its type and
+Idempotent (the Platform API's integrations endpoints): the integration is found by its type and
 name (``cxbridge <suffix>``), created only when missing; its configuration is written only when its
 properties differ (with the current ``version``, once more on a version conflict); it is enabled only when
 it is not. The partner event source it makes is ``aws.partner/genesys.com/cloud/<org id>/<suffix>``; the
