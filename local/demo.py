@@ -7,6 +7,9 @@ seconds after it is first asked for) goes onto its CRM record as a note. Workite
 created; some close early, the rest walk their escalation ladder. The daily toil report runs at the end.
 Exits non-zero if a call is lost or written twice, the report misses a planted candidate, or a CRM record
 lacks its transcript, has two, or planted PII shows in a note, a queue message or a log line.
+
+The functions' log lines go to a file (``--log``, default ``.local/demo.log``); the terminal shows only
+the progress and the summary.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import base64
 import io
 import json
 import logging
+import os
 import random
 import re
 import sys
@@ -25,7 +29,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.request import Request, urlopen
 
 from cxbridge.calls.event import CallEvent, EventKind
@@ -315,17 +320,31 @@ def toil(stack: LocalStack, day: date) -> dict[str, Any]:
     return {"report_date": result["reportDate"], "calls": result["totalCalls"], "candidates": result["candidates"]}
 
 
-def problems_of(summary: dict[str, Any], work: dict[str, Any], report: dict[str, Any], dispositions: int) -> list[str]:
-    """What does not add up in the demo's summary."""
+def logs_to(path: Path) -> TextIO:
+    """Send everything written to stdout and stderr (the functions' log lines, the servers') to ``path``;
+    answer a stream on the terminal for the progress and the summary."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    terminal = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    with path.open("w", encoding="utf-8") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    return terminal
+
+
+def problems_of(summary: dict[str, Any], with_disposition: int) -> list[str]:
+    """What does not add up in a run's summary (empty: the run is consistent)."""
     planted = {d.name for d in PLANTED if d.share > 0.15 and d.aht_s > 300 and d.name}
+    candidates, work = set(summary["toil"]["candidates"]), summary["workitems"]
     problems = []
     if summary["lost"] or summary["unexpected"] or not summary["crm_ids_unique"]:
         problems.append("a call was lost or written twice")
     accounted = summary["crm_records"] + summary["dead_letter_calls"] - summary["dead_letters_already_written"]
-    if accounted != dispositions:
+    if accounted != with_disposition:
         problems.append("CRM records and dead letters do not add up to the calls with a disposition")
-    if not planted <= set(report["candidates"]):
-        problems.append(f"the toil report missed a planted candidate: {sorted(planted - set(report['candidates']))}")
+    if not planted <= candidates:
+        problems.append(f"the toil report missed a planted candidate: {sorted(planted - candidates)}")
     if summary["transcripts_attached"] != summary["crm_records"]:
         problems.append("a call in the CRM did not get its transcript")
     if summary["transcript_pii_leaks"] or summary["transcript_duplicates"]:
@@ -351,7 +370,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workitems", type=int, default=6)
     parser.add_argument("--sla", type=int, default=20, help="seconds of each workitem's SLA")
     parser.add_argument("--transcript-delay", type=float, default=3, help="seconds until Genesys has a transcript")
+    parser.add_argument("--log", type=Path, default=ROOT / ".local" / "demo.log", help="where the log lines go")
     args = parser.parse_args(argv)
+    out = logs_to(args.log)
+
+    def say(line: str) -> None:
+        print(line, file=out)
+
+    say(f"logs: {args.log}")
     rnd = random.Random(args.seed)  # noqa: S311 - a reproducible shuffle, not a secret
     day = datetime.now(UTC).date() - timedelta(days=1)
     calls = generate_calls([day], args.calls, PLANTED, seed=args.seed)
@@ -360,15 +386,21 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(port=0, seed=args.seed).start()
     logs = _Tee.capture()  # every log line of every function, scanned for planted PII at the end
     try:
-        print(f"local stack up at http://{stack.host}:{stack.port}; {len(calls)} calls, each event x{args.copies}")
+        say(f"local stack up at http://{stack.host}:{stack.port}; {len(calls)} calls, each event x{args.copies}")
         stack.crm.configure(throttle_ratio=args.throttle)
         stack.genesys.configure(transcript_delay_s=args.transcript_delay)
         started = time.monotonic()
+        say(f"posting the calls' events (the CRM throttles {args.throttle:.0%} of requests) ...")
         ingest = send_calls(stack, calls, max(2, args.copies), rnd)
+        say(f"  {ingest['events']} events posted; waiting for the CRM sync of {len(with_disposition)} calls ...")
         sync = crm_sync(stack, with_disposition, args.timeout)
         stack.crm.configure(throttle_ratio=0.0)
+        say(f"  {sync['crm_records']} in the CRM; the transcripts ...")
         notes = transcripts(stack, logs, args.timeout)
+        attached = notes["transcripts_attached"]
+        say(f"  {attached} transcripts attached; {args.workitems} workitems with {args.sla} s SLAs ...")
         work = workitems(stack, args.workitems, args.sla, args.workitems // 2, args.timeout)
+        say("  workitems done; the toil report ...")
         report = toil(stack, day)
         summary = {
             "calls": len(calls),
@@ -387,12 +419,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         logs.release()
         stack.stop()
-    print(json.dumps(summary, indent=2))
-    problems = problems_of(summary, work, report, len(with_disposition))
+    say(json.dumps(summary, indent=2))
+    problems = problems_of(summary, len(with_disposition))
     for problem in problems:
-        print(f"INCONSISTENT: {problem}")
+        say(f"INCONSISTENT: {problem} (logs: {args.log})")
     if not problems:
-        print("consistent: every call with a disposition is in the CRM once (or dead-lettered with a reason)")
+        say("consistent: every call with a disposition is in the CRM once (or dead-lettered with a reason)")
     return 1 if problems else 0
 
 

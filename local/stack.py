@@ -29,7 +29,9 @@ import boto3
 from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+from cxbridge_cli.queues import peek_all
 from local.auth import LocalAuthority, client_secret
+from local.cloudformation import register_stack
 from local.http_front import api_routes, make_server
 from local.lambda_context import LocalContext
 from local.moto_atomic import make_dynamodb_requests_atomic
@@ -165,7 +167,7 @@ class LocalStack:
         os.environ["TZ"] = "UTC"  # moto's Wait state compares a UTC timestamp with the local clock
         time.tzset()
         make_dynamodb_requests_atomic()
-        moto_port = free_port(self.host)
+        moto_port = self._beside(3)
         self._moto = ThreadedMotoServer(ip_address=self.host, port=moto_port, verbose=False)
         self._moto.start()
         self.moto_url = f"http://{self.host}:{moto_port}"
@@ -188,8 +190,13 @@ class LocalStack:
         self._global_timeout = load_template()["Globals"]["Function"].get("Timeout", 3)
         worktypes = json.loads((ROOT / "layers/cxbridge/cxbridge/workitems/worktypes.json").read_text())
         codes = {**DEMO_WRAPUP_CODES, **wrapup_code_names(PLANTED)}
-        self.genesys = GenesysSandbox(seed=self.seed, wrapup_codes=codes, task_statuses=statuses_of(worktypes))
-        self.crm = DynamicsSandbox(seed=self.seed) if self.crm_sink == "dynamics" else SalesforceSandbox(seed=self.seed)
+        statuses = statuses_of(worktypes)
+        self.genesys = GenesysSandbox(seed=self.seed, wrapup_codes=codes, task_statuses=statuses, port=self._beside(1))
+        self.crm = (
+            DynamicsSandbox(seed=self.seed, port=self._beside(2))
+            if self.crm_sink == "dynamics"
+            else SalesforceSandbox(seed=self.seed, port=self._beside(2))
+        )
         if self.crm_sink == "automation_anywhere":
             self.control_room = AutomationAnywhereSandbox(seed=self.seed)
         self.resources = create_all(boto3.client("dynamodb"), boto3.client("sqs"))
@@ -208,6 +215,11 @@ class LocalStack:
         self._start_event_sources()
         return self
 
+    def _beside(self, offset: int) -> int:
+        """The API's port + ``offset`` (Genesys 1, CRM 2, AWS 3: what ``cxbridge.example.yaml`` and ``--local``
+        expect), or any free port when the API's port is chosen by the system (tests)."""
+        return self.port + offset if self.port else free_port(self.host)
+
     def _seed_configuration(self) -> None:
         """What an operator puts in SSM and Secrets Manager before deploying, pointed at the sandboxes."""
         ssm, secrets = boto3.client("ssm"), boto3.client("secretsmanager")
@@ -223,6 +235,7 @@ class LocalStack:
         ssm.put_parameter(Name=CRM_CONFIG_PARAMETER, Type="String", Value=json.dumps(connection), Overwrite=True)
         secrets.create_secret(Name="cxbridge/crm", SecretString=crm_creds)
         secrets.create_secret(Name="cxbridge/genesys", SecretString=creds)
+        register_stack(boto3.client("cloudformation"), self.resources)
 
     def _create_state_machines(self) -> None:
         sfn = boto3.client("stepfunctions")
@@ -481,24 +494,3 @@ DEMO_WRAPUP_CODES = {
     "ad1b7e3c-6a2f-4d5e-9b8c-0f1e2d3c4b5a": "Billing question",
     "5e4d3c2b-1a09-4f8e-a7d6-c5b4a3928170": "Sale closed",
 }
-
-
-def peek_all(sqs: Any, url: str) -> list[dict[str, Any]]:
-    """Every message of a queue (body and ``reason`` attribute), left in the queue.
-
-    Each receive hides what it returned, so the next one gets different messages (a peek with
-    visibility 0 returns the same first ten again and again); at the end all are made visible again.
-    """
-    seen: dict[str, dict[str, Any]] = {}
-    receipts: list[str] = []
-    while got := sqs.receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=120, MessageAttributeNames=["All"]
-    ).get("Messages", []):
-        for m in got:
-            attributes: dict[str, Any] = m.get("MessageAttributes", {})
-            reason = attributes.get("reason", {}).get("StringValue", "(none)")
-            seen[m["MessageId"]] = {"body": m["Body"], "reason": reason}
-            receipts.append(m["ReceiptHandle"])
-    for receipt in receipts:
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=0)
-    return list(seen.values())

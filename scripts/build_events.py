@@ -172,7 +172,15 @@ def other_events() -> dict[str, object]:
     }
     get_report = api_gateway_event("/toil/report", {})
     get_report |= {"httpMethod": "GET", "body": None, "queryStringParameters": {"date": "2026-11-22", "days": "7"}}
+    swagger_ui = api_gateway_event("/docs", {})
+    context = {k: v for k, v in dict(swagger_ui["requestContext"]).items() if k != "authorizer"}  # type: ignore[call-overload]
+    swagger_ui |= {
+        "httpMethod": "GET",
+        "body": None,
+        "requestContext": context | {"httpMethod": "GET"},
+    }  # public: no claims
     return {
+        "api_docs.docs.apigw": swagger_ui,
         "crm_sync_worker.sqs": sqs_event(
             "CrmSyncQueue", [{"conversationId": acw["conversationId"], "recordVersion": 2}]
         ),

@@ -1,4 +1,5 @@
-"""A fake Entra ID token endpoint and Dataverse Web API (v9.2) upsert by alternate key, one or many.
+"""A fake Entra ID token endpoint and Dataverse Web API (v9.2): upsert by alternate key, one or many, and
+the table definitions (``EntityDefinitions`` with its ``Attributes`` and ``Keys``) ``cxbridge setup`` reads.
 
 ``PATCH /api/data/v9.2/<entity set>(<key>='<value>')`` creates the row or updates it and answers 204
 with an ``OData-EntityId`` header either way; errors are ``{"error": {"code": "0x...", "message": ...}}``.
@@ -47,6 +48,26 @@ class DynamicsKnobs(Knobs):
     reject_keys: list[str] = field(default_factory=list)  # key values refused with 400 (a plug-in's check)
 
 
+_ENTITY_SET_FILTER = re.compile(r"EntitySetName eq '(?P<name>\w+)'")
+
+
+def table_definition(logical_name: str, entity_set: str, key_column: str, columns: Sequence[str]) -> dict[str, Any]:
+    """An ``EntityDefinitions`` entry with the attributes setup reads: a writable column each, one Active key."""
+    attributes = [
+        {"LogicalName": f"{logical_name}id", "IsValidForCreate": True, "IsValidForUpdate": False},
+        *({"LogicalName": c, "IsValidForCreate": True, "IsValidForUpdate": True} for c in (key_column, *columns)),
+        {"LogicalName": "createdon", "IsValidForCreate": False, "IsValidForUpdate": False},
+    ]
+    key = {"LogicalName": f"{key_column}_key", "KeyAttributes": [key_column], "EntityKeyIndexStatus": "Active"}
+    return {"LogicalName": logical_name, "EntitySetName": entity_set, "Attributes": attributes, "Keys": [key]}
+
+
+# The demo table: what docs/setup/dynamics.md creates and the README's example mapping names.
+DEMO_TABLES = [
+    table_definition("new_calllog", "new_calllogs", "new_callreference", ["new_disposition", "new_duration"])
+]
+
+
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Reply:
     return Reply(status, {"error": {"code": code, "message": message}}, headers or {})
 
@@ -61,6 +82,7 @@ class DynamicsSandbox(SandboxServer[DynamicsKnobs]):
         client_id: str = SANDBOX_CLIENT_ID,
         client_secret: str = SANDBOX_SECRET,
         knobs: DynamicsKnobs | None = None,
+        tables: Sequence[dict[str, Any]] | None = None,
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -70,6 +92,7 @@ class DynamicsSandbox(SandboxServer[DynamicsKnobs]):
         self.client_secret = client_secret
         self.rows: dict[str, dict[str, dict[str, Any]]] = {}  # entity set → "key=value" → columns (with the id)
         self.last_odata_headers: dict[str, str | None] = {}
+        self.tables = copy.deepcopy(list(DEMO_TABLES if tables is None else tables))  # EntityDefinitions
         self._next_id = 0
         super().__init__(knobs or DynamicsKnobs(), seed=seed, host=host, port=port)
 
@@ -88,6 +111,7 @@ class DynamicsSandbox(SandboxServer[DynamicsKnobs]):
                 self._upsert_multiple,
             ),
             Route("GET", re.compile(r"/api/data/v9\.2/sdkmessagefilters"), "message_filters", self._message_filters),
+            Route("GET", re.compile(r"/api/data/v9\.2/EntityDefinitions"), "entity_definitions", self._definitions),
         ]
 
     def throttle_reply(self) -> Reply:
@@ -120,6 +144,17 @@ class DynamicsSandbox(SandboxServer[DynamicsKnobs]):
         if unknown:
             return f"Invalid property '{unknown[0]}' was found."
         return None
+
+    def _definitions(self, request: Request) -> Reply:
+        """``GET …/EntityDefinitions?$filter=EntitySetName eq '<set>'``: ``{"value": [table]}`` (empty when none)."""
+        if not self.token_valid(request.bearer()):
+            return _error(401, "", "The user is not authenticated.")
+        wanted = _ENTITY_SET_FILTER.fullmatch((request.query.get("$filter") or [""])[-1])
+        if wanted is None:
+            return _error(400, QUERY_SYNTAX_ERROR, "the sandbox filters on EntitySetName eq '<entity set>' only")
+        found = [t for t in self.tables if t["EntitySetName"] == wanted["name"]]
+        context = f"{self.url}/api/data/v9.2/$metadata#EntityDefinitions"
+        return Reply(200, {"@odata.context": context, "value": copy.deepcopy(found)})
 
     def _note(self, request: Request) -> Reply:
         """``PATCH annotations(<id>)``: create or replace the note; its ``objectid_<table>@odata.bind`` must

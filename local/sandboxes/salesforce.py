@@ -1,6 +1,7 @@
 """A fake Salesforce org: client-credentials login on the My Domain host, sObject Collections upsert, a
 SOQL query of one object (``SELECT … FROM … [WHERE f = 'v'] [LIMIT n]``), a record by external id, and
-notes (``ContentNote`` create/update, ``ContentDocumentLink`` create; issue 17).
+notes (``ContentNote`` create/update, ``ContentDocumentLink`` create; issue 17),
+an object's ``describe`` (its fields with ``externalId``, ``unique``, ``createable``, ``updateable``).
 
 Records are stored per object by external id, so an upsert of a known key updates it and never
 creates a second record. Shapes follow the REST API: per-record results in request order with the
@@ -35,6 +36,40 @@ SOQL = re.compile(
 API = r"/services/data/v(?P<version>\d+\.\d)"
 
 
+def describe_field(
+    name: str, kind: str = "string", *, external_id: bool = False, writable: bool = True
+) -> dict[str, Any]:
+    """One entry of a describe's ``fields`` (the attributes ``cxbridge setup`` reads; the API sends more)."""
+    return {
+        "name": name,
+        "label": name.removesuffix("__c").replace("_", " "),
+        "type": kind,
+        "custom": name.endswith("__c"),
+        "externalId": external_id,
+        "unique": external_id,
+        "idLookup": external_id or name == "Id",
+        "createable": writable,
+        "updateable": writable,
+        "nillable": name != "Id",
+    }
+
+
+# The demo org's call object: what the local stack's mapping (local/stack.py, cxbridge.example.yaml) names.
+DEMO_SCHEMA: dict[str, list[dict[str, Any]]] = {
+    "Call_Log__c": [
+        describe_field("Id", "id", writable=False),
+        describe_field("Name", writable=False),
+        describe_field("CallReference__c", external_id=True),
+        describe_field("Disposition__c"),
+        describe_field("Duration_Seconds__c", "double"),
+        describe_field("Agent__c"),
+        describe_field("Queue__c"),
+        describe_field("Call_Date__c", "date"),
+        describe_field("CreatedDate", "datetime", writable=False),
+    ]
+}
+
+
 @dataclass
 class SalesforceKnobs(Knobs):
     """``required_fields``: a record without one of these fails with ``REQUIRED_FIELD_MISSING``.
@@ -58,6 +93,7 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
         client_id: str = SANDBOX_CLIENT_ID,
         client_secret: str = SANDBOX_SECRET,
         knobs: SalesforceKnobs | None = None,
+        schema: dict[str, list[dict[str, Any]]] | None = None,
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -65,6 +101,7 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
         self.client_id = client_id
         self.client_secret = client_secret
         self.records: dict[str, dict[str, dict[str, Any]]] = {}  # object → external id → fields (with Id)
+        self.schema = copy.deepcopy(DEMO_SCHEMA if schema is None else schema)  # object → describe fields
         self._next_id = 0
         self._api_calls = 0
         super().__init__(knobs or SalesforceKnobs(), seed=seed, host=host, port=port)
@@ -90,6 +127,7 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
                 "update",
                 self._update_by_key,
             ),
+            Route("GET", re.compile(API + r"/sobjects/(?P<object>\w+)/describe/?"), "describe", self._describe),
             Route(
                 "GET",
                 re.compile(API + r"/sobjects/(?P<object>\w+)/(?P<field>\w+)/(?P<value>[^/]+)"),
@@ -169,6 +207,21 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
         records = [{**self._attributes(obj, r, version), **{f: r.get(f) for f in fields}} for r in rows]
         self._api_calls += 1
         return Reply(200, {"totalSize": len(records), "done": True, "records": records})
+
+    def _describe(self, request: Request) -> Reply:
+        """``GET …/sobjects/{object}/describe``: the object's name, its abilities and its fields."""
+        if not self.token_valid(request.bearer()):
+            return Reply(401, INVALID_SESSION)
+        obj = request.params["object"]
+        fields = self.schema.get(obj)
+        self._api_calls += 1
+        if fields is None:
+            message = f"The requested resource does not exist: sObject type '{obj}' is not supported."
+            return Reply(404, [{"message": message, "errorCode": "NOT_FOUND"}])
+        abilities = {"createable": True, "updateable": True, "queryable": True, "custom": obj.endswith("__c")}
+        return Reply(
+            200, {"name": obj, "label": obj.removesuffix("__c").replace("_", " "), **abilities, "fields": fields}
+        )
 
     def _get_by_key(self, request: Request) -> Reply:
         """``GET …/sobjects/{object}/{externalIdField}/{value}``: one record with all its fields."""

@@ -229,6 +229,7 @@ def test_the_other_functions_sample_events_match_their_models() -> None:
     ScheduledRun.model_validate(load("toil_daily.schedule.json"))
     assert json.loads(load("bot_callback.apigw.json")["body"])["deploymentId"]
     assert load("toil_report_api.apigw.json")["queryStringParameters"] == {"date": "2026-11-22", "days": "7"}
+    assert load("api_docs.docs.apigw.json")["resource"] == "/docs"
 
 
 def test_every_lambda_event_in_events_runs_its_function(stack: Stack) -> None:
