@@ -22,6 +22,7 @@ def dynamics_connection(url: str, **mapping: Any) -> dict[str, Any]:
         "login_base_url": url,
         "mapping": {
             "entity_set": "new_calllogs",
+            "logical_name": "new_calllog",
             "alternate_key": "new_callreference",
             "fields": {"new_disposition": "disposition"},
             **mapping,

@@ -76,7 +76,8 @@ def workitem_service() -> WorkitemService:
         SfnEscalationScheduler(client("stepfunctions"), s.state_machine_arn),
         _closer(stops_executions=True),
         worktypes(),
-        id_key=read_keys(s.id_secret_name, s.parameters_max_age_s).current,
+        # Read on a capture only: reading and listing need no key (Parameters caches it for max_age).
+        id_key=lambda: read_keys(s.id_secret_name, s.parameters_max_age_s).current,
         callback_hosts=s.allowed_callback_hosts(),
         claim_lease_s=s.claim_lease_s,
     )
