@@ -11,19 +11,22 @@ PYTHON ?= $(shell for c in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.1
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help install test lint typecheck validate security build events openapi local replay bench toil redrive clean deploy
+.PHONY: help install lock test lint typecheck validate security build events openapi local replay bench toil setup status redrive clean deploy
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "need python3.13 (or 3.12) on PATH"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --constraint constraints.txt -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed  ## create .venv with the package and the dev tools
+install: $(VENV)/.installed  ## create .venv with the package and the dev tools, at the versions of constraints.txt
+
+lock: install  ## re-resolve pyproject.toml's dependencies into constraints.txt (then make install, commit both)
+	$(PY) -m scripts.lock
 
 test: install  ## unit, integration and template tests (moto; no AWS account, no Docker)
 	$(PY) -m pytest
@@ -50,8 +53,9 @@ $(SECURITY_VENV)/.installed:
 security: $(SECURITY_VENV)/.installed  ## checkov on template.yaml (its own venv: its pins clash with sam's)
 	$(SECURITY_VENV)/bin/checkov -f $(CURDIR)/template.yaml --config-file $(CURDIR)/.checkov.yaml
 
-build: install  ## sam build (layer with its requirements, one folder per function)
+build: install  ## sam build (layer with its requirements, one folder per function), all compiled to bytecode
 	$(VENV)/bin/sam build --parallel
+	$(MAKE) --no-print-directory -f layers/cxbridge/Makefile bytecode BYTECODE_DIRS='.aws-sam/build/*Function'
 
 events: install  ## regenerate events/*.json from events/genesys/*.json
 	$(PY) -m scripts.build_events
@@ -59,16 +63,16 @@ events: install  ## regenerate events/*.json from events/genesys/*.json
 openapi: install  ## regenerate docs/openapi.json from the workitems API (a test fails while it is stale)
 	$(PY) -m scripts.openapi
 
-local: install  ## the whole system on http://127.0.0.1:3000: AWS on a moto server, Genesys + CRM sandboxes (PORT=, API_KEY=)
-	$(PY) -m local.run $(if $(PORT),--port $(PORT)) $(if $(API_KEY),--api-key $(API_KEY))
+local: install  ## the whole system on http://127.0.0.1:3000 (PORT=): AWS on moto (PORT+3), Genesys (PORT+1) and CRM (PORT+2) sandboxes; stops on Ctrl-C or a SIGTERM to make
+	exec $(PY) -m local.run $(if $(PORT),--port $(PORT))  # exec: make's child is the stack, which stops with make
 
 replay: install  ## start the local stack, post every sample 3x, print what happened, exit
 	$(PY) -m local.run --replay --port 0
 
-faults: install  ## the reliability run: CRM throttling 30 %, 5xx 10 %, timeouts 5 %, expiring tokens, events x3 (CALLS=10000)
-	$(PY) -m local.faults $(if $(CALLS),--calls $(CALLS))
+faults: install  ## the reliability run, an API sink and Automation Anywhere: CRM faults, events x3, worker timeouts, lost callbacks, changed dispositions, stream retries exhausted, the reconciler; last line JSON (CALLS=10000 SINK=salesforce|dynamics)
+	$(PY) -m local.faults $(if $(CALLS),--calls $(CALLS)) $(if $(SINK),--sink $(SINK))
 
-demo: install  ## a scripted day through the local stack (CALLS=300); exits non-zero if the numbers do not add up
+demo: install  ## a scripted day through the local stack (CALLS=300): progress and summary; log lines in .local/demo.log; non-zero if the numbers do not add up
 	$(PY) -m local.demo $(if $(CALLS),--calls $(CALLS))
 
 bench: install  ## the DESIGN.md figures (QUICK=1 for a small run); last line is one JSON object
@@ -77,11 +81,20 @@ bench: install  ## the DESIGN.md figures (QUICK=1 for a small run); last line is
 toil: install  ## the toil report on generated calls, no AWS: a table and toil-report.html (DATE= DAYS= SCOPE=org|queue SOURCE=records|genesys-analytics OUT=)
 	$(PY) -m scripts.toil $(if $(DATE),--date $(DATE)) $(if $(DAYS),--days $(DAYS)) $(if $(SCOPE),--scope $(SCOPE)) $(if $(SOURCE),--source $(SOURCE)) $(if $(OUT),--out $(OUT))
 
-redrive: install  ## dead letters back on their path: crm-sync by a message move, ingest replayed from what each holds (STACK=cxbridge QUEUE=crm-sync|ingest RATE=)
-	$(PY) -m scripts.redrive --stack $(or $(STACK),cxbridge) --queue $(or $(QUEUE),crm-sync) $(if $(RATE),--rate $(RATE))
+# The deployed stack (STACK=), or the local stack of `make local` when STACK is not given.
+CXBRIDGE_WHERE = $(if $(STACK),--stack $(STACK),--local)
+
+setup: install  ## write the CRM parameter and secrets from CONFIG= (default cxbridge.example.yaml), check every connection (STACK=; none: the local stack)
+	$(VENV)/bin/cxbridge setup --config $(or $(CONFIG),cxbridge.example.yaml) $(CXBRIDGE_WHERE)
+
+status: install  ## queues, dead letters by reason, stranded records, breaker, last toil report (STACK=; none: the local stack)
+	$(VENV)/bin/cxbridge status $(CXBRIDGE_WHERE)
+
+redrive: install  ## dead letters back on their path: crm-sync by a message move, ingest replayed from what each holds (STACK= QUEUE=crm-sync|ingest RATE= STATUS=1 shows progress)
+	$(VENV)/bin/cxbridge redrive $(CXBRIDGE_WHERE) --queue $(or $(QUEUE),crm-sync) $(if $(RATE),--rate $(RATE)) $(if $(STATUS),--status)
 
 deploy: build  ## sam deploy (ENV=dev|prod picks the samconfig.toml environment)
 	$(VENV)/bin/sam deploy --config-env $(or $(ENV),default)
 
-clean:  ## remove build output and caches
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+clean:  ## remove build output and caches (and the bench's Lambda-like twin)
+	rm -rf .aws-sam .bench .pytest_cache .mypy_cache .ruff_cache

@@ -2,37 +2,52 @@
 
 A few hundred calls with realistic dispositions and durations (two of them planted as toil) arrive as
 Genesys events, every event at least twice, concurrently and out of order, while the CRM sandbox
-throttles part of the time. Workitems with short SLAs are created; some close early, the rest walk
-their escalation ladder. The daily toil report runs at the end. Exits non-zero if a call is lost or
-written twice, or the report misses a planted candidate.
+throttles part of the time. Each ended call's transcript (PII planted in its phrases, there only a few
+seconds after it is first asked for) goes onto its CRM record as a note. Workitems with short SLAs are
+created; some close early, the rest walk their escalation ladder. The daily toil report runs at the end.
+Exits non-zero if a call is lost or written twice, the report misses a planted candidate, or a CRM record
+lacks its transcript, has two, or planted PII shows in a note, a queue message or a log line.
+
+The functions' log lines go to a file (``--log``, default ``.local/demo.log``); the terminal shows only
+the progress and the summary.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import io
 import json
+import logging
+import os
 import random
+import re
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.request import Request, urlopen
 
+from cxbridge.calls.event import CallEvent, EventKind
+from cxbridge.core.observability import logger
 from local.run import post
+from local.sandboxes.genesys_transcripts import PLANTED_PII
 from local.stack import LocalStack
 from local.template import ROOT
-from local.toil_data import PLANTED, call_events, generate_calls
+from local.toil_data import PLANTED, call_events, generate_calls, genesys_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from cxbridge.calls.event import CallEvent
     from local.toil_data import SampleCall
 
 ROUTES = {
+    "customer.end": "/genesys/conversations/customer-end",
     "user.end": "/genesys/conversations/user-end",
     "acw": "/genesys/conversations/acw",
     "call.completed": "/genesys/conversations/call-completed",
@@ -69,15 +84,34 @@ def genesys_body(event: CallEvent) -> tuple[str, dict[str, Any]]:
     }
     if event.kind == "acw":
         body |= {"wrapupCode": event.wrapup_code_id, "wrapupDurationMs": event.acw_ms, "wrapupNotes": "customer asked"}
+    elif event.kind == "customer.end":
+        body |= {"interactingDurationMs": event.talk_ms, "disconnectType": "ENDPOINT"}
     else:
         body |= {"interactingDurationMs": event.talk_ms, "heldDurationMs": event.held_ms, "disconnectType": "PEER"}
     return ROUTES[str(event.kind)], {k: v for k, v in body.items() if v is not None}
 
 
+def demo_events(call: SampleCall) -> list[CallEvent]:
+    """A call's events, and for a Genesys call the customer's end, which ends it (and asks for its transcript)."""
+    events = call_events(call)
+    if events[0].kind == EventKind.CALL_COMPLETED:
+        return events  # the webhook's completion ends the call
+    customer_end = CallEvent(
+        EventKind.CUSTOMER_END,
+        call.conversation_id,
+        genesys_id("participant-customer"),
+        events[0].event_time,
+        media_type="VOICE",
+        direction="INBOUND",
+        talk_ms=call.talk_ms,
+    )
+    return [customer_end, *events]
+
+
 def send_calls(stack: LocalStack, calls: list[SampleCall], copies: int, rnd: random.Random) -> dict[str, int]:
     """Post every event ``copies`` times, shuffled, from several threads; count the answers."""
     base = f"http://{stack.host}:{stack.port}"
-    posts = [genesys_body(e) for call in calls for e in call_events(call)] * copies
+    posts = [genesys_body(e) for call in calls for e in demo_events(call)] * copies
     rnd.shuffle(posts)
     genesys = stack.bearer("genesys")
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -107,15 +141,14 @@ def crm_sync(stack: LocalStack, expected: set[str], timeout_s: float) -> dict[st
         return pending == 0
 
     wait_for(settled, timeout_s)
-    state = stack.crm.state()
-    rows = state["records"].get("Call_Log__c", {})
+    rows = stack.crm_rows()
     dead_letters = stack.dead_letters("CrmSyncDeadLetterQueue")
     dead_ids = {_conversation_of(d["body"]) for d in dead_letters}
     missing = expected - set(rows) - dead_ids
     return {
         "crm_records": len(rows),
-        "crm_ids_unique": len({r["Id"] for r in rows.values()}) == len(rows),
-        "crm_requests": state["requests"].get("upsert", 0),
+        "crm_ids_unique": len(set(rows.values())) == len(rows),
+        "crm_requests": stack.crm_write_requests(),
         "dead_letters": len(dead_letters),
         "dead_letter_calls": len(dead_ids),
         "dead_letter_reasons": sorted({d["reason"] for d in dead_letters}),
@@ -133,6 +166,72 @@ def _conversation_of(body: str) -> str:
         return str(json.loads(body)["conversationId"])
     except (ValueError, KeyError, TypeError):
         return body
+
+
+TRANSCRIPT_QUEUES = ("TranscriptQueue", "TranscriptDeadLetterQueue", "CrmSyncDeadLetterQueue", "IngestDeadLetterQueue")
+
+
+def _pii_patterns() -> list[re.Pattern[str]]:
+    """Each planted value as written, and its digits alone (a masker that kept the digits would leak them)."""
+    patterns = []
+    for value in PLANTED_PII:
+        patterns.append(re.compile(re.escape(value), re.IGNORECASE))
+        digits = "".join(c for c in value if c.isdigit())
+        if digits:
+            patterns.append(re.compile(rf"(?<!\d){digits}(?!\d)"))
+    return patterns
+
+
+def transcripts(stack: LocalStack, logs: io.StringIO, timeout_s: float) -> dict[str, Any]:
+    """Wait until every transcript job is done; count notes, late ones, duplicates and planted PII anywhere."""
+
+    def settled() -> bool:
+        queue = stack.state()["queues"]["TranscriptQueue"]
+        return bool(queue["Messages"] + queue["MessagesNotVisible"] == 0)
+
+    wait_for(settled, timeout_s)
+    crm = stack.crm.state()["records"]
+    notes = list(crm.get("ContentNote", {}).values())
+    links = list(crm.get("ContentDocumentLink", {}).values())
+    linked = Counter(link["LinkedEntityId"] for link in links)
+    titles = Counter(note["Title"] for note in notes)
+    texts = [base64.b64decode(note["Content"]).decode() for note in notes]
+    texts += [json.dumps(record) for record in crm.get("Call_Log__c", {}).values()]
+    texts += [json.dumps(m) for q in TRANSCRIPT_QUEUES for m in stack.dead_letters(q)]
+    texts.append(logs.getvalue())
+    leaks = sum(len(p.findall(text)) for p in _pii_patterns() for text in texts)
+    served = stack.genesys.transcripts.state()
+    return {
+        "transcripts_attached": len(linked),
+        "transcripts_late": served["transcripts_late"],
+        "transcript_pii_leaks": leaks,
+        "transcript_duplicates": sum(n - 1 for n in linked.values()) + sum(n - 1 for n in titles.values()),
+    }
+
+
+class _Tee(io.StringIO):
+    """Keeps what our logger writes and passes it on to where it went before."""
+
+    def __init__(self, handler: logging.StreamHandler[Any]) -> None:
+        super().__init__()
+        self._handler = handler
+        self._out = handler.stream
+
+    @classmethod
+    def capture(cls) -> _Tee:
+        handler = logger.registered_handler
+        if not isinstance(handler, logging.StreamHandler):
+            raise TypeError("the logger has no stream handler to capture")
+        tee = cls(handler)
+        handler.setStream(tee)
+        return tee
+
+    def release(self) -> None:
+        self._handler.setStream(self._out)
+
+    def write(self, text: str) -> int:
+        self._out.write(text)
+        return super().write(text)
 
 
 class _SourceSystem:
@@ -221,6 +320,46 @@ def toil(stack: LocalStack, day: date) -> dict[str, Any]:
     return {"report_date": result["reportDate"], "calls": result["totalCalls"], "candidates": result["candidates"]}
 
 
+def logs_to(path: Path) -> TextIO:
+    """Send everything written to stdout and stderr (the functions' log lines, the servers') to ``path``;
+    answer a stream on the terminal for the progress and the summary."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    terminal = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    with path.open("w", encoding="utf-8") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    return terminal
+
+
+def problems_of(summary: dict[str, Any], with_disposition: int) -> list[str]:
+    """What does not add up in a run's summary (empty: the run is consistent)."""
+    planted = {d.name for d in PLANTED if d.share > 0.15 and d.aht_s > 300 and d.name}
+    candidates, work = set(summary["toil"]["candidates"]), summary["workitems"]
+    problems = []
+    if summary["lost"] or summary["unexpected"] or not summary["crm_ids_unique"]:
+        problems.append("a call was lost or written twice")
+    accounted = summary["crm_records"] + summary["dead_letter_calls"] - summary["dead_letters_already_written"]
+    if accounted != with_disposition:
+        problems.append("CRM records and dead letters do not add up to the calls with a disposition")
+    if not planted <= candidates:
+        problems.append(f"the toil report missed a planted candidate: {sorted(planted - candidates)}")
+    if summary["transcripts_attached"] != summary["crm_records"]:
+        problems.append("a call in the CRM did not get its transcript")
+    if summary["transcript_pii_leaks"] or summary["transcript_duplicates"]:
+        problems.append("planted PII left a transcript unmasked, or a call got two transcript notes")
+    if not summary["transcripts_late"]:
+        problems.append("no transcript was waited for (the delay path did not run)")
+    if work["closed_early_without_escalation"] != work["closed_early"]:
+        problems.append("a workitem closed early was escalated")
+    if work["walked_whole_ladder"] != work["created"] - work["closed_early"]:
+        problems.append("a workitem left open did not walk its whole escalation ladder")
+    if work["outcomes_synced_back"] < work["closed_early"]:
+        problems.append("a closed workitem's outcome was not synced back to its source system")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300)
@@ -230,21 +369,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--workitems", type=int, default=6)
     parser.add_argument("--sla", type=int, default=20, help="seconds of each workitem's SLA")
+    parser.add_argument("--transcript-delay", type=float, default=3, help="seconds until Genesys has a transcript")
+    parser.add_argument("--log", type=Path, default=ROOT / ".local" / "demo.log", help="where the log lines go")
     args = parser.parse_args(argv)
+    out = logs_to(args.log)
+
+    def say(line: str) -> None:
+        print(line, file=out)
+
+    say(f"logs: {args.log}")
     rnd = random.Random(args.seed)  # noqa: S311 - a reproducible shuffle, not a secret
     day = datetime.now(UTC).date() - timedelta(days=1)
     calls = generate_calls([day], args.calls, PLANTED, seed=args.seed)
     with_disposition = {c.conversation_id for c in calls if c.code_id or c.disposition_name}
 
     stack = LocalStack(port=0, seed=args.seed).start()
+    logs = _Tee.capture()  # every log line of every function, scanned for planted PII at the end
     try:
-        print(f"local stack up at http://{stack.host}:{stack.port}; {len(calls)} calls, each event x{args.copies}")
+        say(f"local stack up at http://{stack.host}:{stack.port}; {len(calls)} calls, each event x{args.copies}")
         stack.crm.configure(throttle_ratio=args.throttle)
+        stack.genesys.configure(transcript_delay_s=args.transcript_delay)
         started = time.monotonic()
+        say(f"posting the calls' events (the CRM throttles {args.throttle:.0%} of requests) ...")
         ingest = send_calls(stack, calls, max(2, args.copies), rnd)
+        say(f"  {ingest['events']} events posted; waiting for the CRM sync of {len(with_disposition)} calls ...")
         sync = crm_sync(stack, with_disposition, args.timeout)
         stack.crm.configure(throttle_ratio=0.0)
+        say(f"  {sync['crm_records']} in the CRM; the transcripts ...")
+        notes = transcripts(stack, logs, args.timeout)
+        attached = notes["transcripts_attached"]
+        say(f"  {attached} transcripts attached; {args.workitems} workitems with {args.sla} s SLAs ...")
         work = workitems(stack, args.workitems, args.sla, args.workitems // 2, args.timeout)
+        say("  workitems done; the toil report ...")
         report = toil(stack, day)
         summary = {
             "calls": len(calls),
@@ -255,32 +411,20 @@ def main(argv: list[str] | None = None) -> int:
             "stale_events": ingest.get("stale", 0),
             **sync,
             "crm_retries": sync["crm_requests"] - -(-len(with_disposition) // 200),
+            **notes,
             "workitems": work,
             "toil": report,
             "seconds": round(time.monotonic() - started, 1),
         }
     finally:
+        logs.release()
         stack.stop()
-    print(json.dumps(summary, indent=2))
-    planted = {d.name for d in PLANTED if d.share > 0.15 and d.aht_s > 300 and d.name}
-    problems = []
-    if summary["lost"] or summary["unexpected"] or not summary["crm_ids_unique"]:
-        problems.append("a call was lost or written twice")
-    accounted = summary["crm_records"] + summary["dead_letter_calls"] - summary["dead_letters_already_written"]
-    if accounted != len(with_disposition):
-        problems.append("CRM records and dead letters do not add up to the calls with a disposition")
-    if not planted <= set(report["candidates"]):
-        problems.append(f"the toil report missed a planted candidate: {sorted(planted - set(report['candidates']))}")
-    if work["closed_early_without_escalation"] != work["closed_early"]:
-        problems.append("a workitem closed early was escalated")
-    if work["walked_whole_ladder"] != work["created"] - work["closed_early"]:
-        problems.append("a workitem left open did not walk its whole escalation ladder")
-    if work["outcomes_synced_back"] < work["closed_early"]:
-        problems.append("a closed workitem's outcome was not synced back to its source system")
+    say(json.dumps(summary, indent=2))
+    problems = problems_of(summary, len(with_disposition))
     for problem in problems:
-        print(f"INCONSISTENT: {problem}")
+        say(f"INCONSISTENT: {problem} (logs: {args.log})")
     if not problems:
-        print("consistent: every call with a disposition is in the CRM once (or dead-lettered with a reason)")
+        say("consistent: every call with a disposition is in the CRM once (or dead-lettered with a reason)")
     return 1 if problems else 0
 
 

@@ -1,55 +1,271 @@
-"""``make faults``: the reliability run. Calls through the local stack while the CRM misbehaves.
+"""``make faults``: the reliability run. Calls through the local stack while everything around it misbehaves.
 
-The CRM sandbox throttles 30 % of requests, fails 10 % with a 5xx, times out 5 % and expires its
-tokens; every event is delivered three times, concurrently and out of order. Afterwards every
-conversation with a disposition must be in the CRM exactly once or in the dead-letter queue with a
-reason: prints the counts and exits non-zero on any loss or duplicate. ``--calls`` sets the size
-(10,000 for the documented run; CI runs a small one).
+Two phases, one per kind of sink. An API sink (Salesforce, or Dataverse with ``--sink dynamics``): the
+CRM sandbox throttles 30 % of requests, fails 10 % with a 5xx, times out 5 % and expires its tokens.
+Automation Anywhere: the Control Room throttles and fails some deploys and loses some answers, and the
+bots' callbacks are lost for a share of the runs.
+In both, every event is delivered three times, concurrently and out of order, and these faults are
+injected and counted:
+
+- ``worker_timeouts``: a worker invocation gets only seconds of its timeout, so its batch is cut short;
+- ``callbacks_lost``: a bot run completes without calling back (Automation Anywhere);
+- ``dispositions_changed``: a call's wrap-up changes after its outcome was sent;
+- ``stream_retries_exhausted``: the outbox fails on some calls' stream records until Lambda gives up
+  and writes the batch's metadata to the ingest dead-letter queue;
+- ``reconciler_runs``: the reconciler runs on a short schedule, with a short worst case.
+
+Afterwards every conversation with a disposition must be in the CRM, holding the record's newest
+disposition, or in the dead-letter queue with a reason. The last line printed is one JSON object with
+``calls``, ``in_crm``, ``dead_lettered``, ``lost``, ``duplicated``, ``stale`` (the CRM holds an older
+disposition than the record), ``stranded`` (not final, nothing carrying it) and ``faults`` (the count of
+each kind injected); the exit status is non-zero unless the four must-be-zero counts are 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
+import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from local.demo import crm_sync, send_calls
-from local.stack import LocalStack
-from local.toil_data import PLANTED, generate_calls
+import boto3
+
+from local.demo import genesys_body, send_calls, wait_for
+from local.lambda_context import LocalContext
+from local.run import post
+from local.stack import DYNAMICS_MAPPING, CrmSinkName, LocalStack
+from local.toil_data import PLANTED, call_events, generate_calls
+
+if TYPE_CHECKING:
+    from local.toil_data import SampleCall
+
+FAULTS = ("worker_timeouts", "callbacks_lost", "dispositions_changed", "stream_retries_exhausted", "reconciler_runs")
+MUST_BE_ZERO = ("lost", "duplicated", "stale", "stranded")
+# Short waits on a laptop: a request times out in 1 s, the backoff caps at 2 s, a bot run's budget is
+# 10 s, so the reconciler takes a record as stranded after 10 x 2 + 10 = 30 s untouched.
+ENV = {"HTTP_TIMEOUT_S": "1", "CRM_BACKOFF_CAP_S": "2", "CRM_BOT_RUN_BUDGET_S": "10"}
+SHORT_WORKER_MS = 2_500  # under one request timeout plus the settle reserve: the batch is cut short
+CODES = [d.code_id for d in PLANTED if d.code_id and not d.code_id.startswith("ININ-")]
 
 
-def run(calls: int, copies: int, seed: int, timeout_s: float) -> dict[str, object]:
-    """The run's figures; ``lost`` and ``duplicated`` must both be 0."""
+@dataclass
+class Injected:
+    """Fault counts, shared by the threads that inject them."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, n: int = 1) -> None:
+        with self.lock:
+            self.counts[kind] += n
+
+
+@dataclass
+class Phase:
+    """One sink's run: the stack, its calls and what the fault threads did."""
+
+    sink: str
+    stack: LocalStack
+    calls: list[SampleCall]
+    rnd: random.Random
+    injected: Injected = field(default_factory=Injected)
+    completed: list[dict[str, Any]] = field(default_factory=list)  # bot runs in completion order
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+
+def _short_worker_contexts(phase: Phase) -> None:
+    rnd, lock = random.Random(phase.rnd.random()), threading.Lock()  # noqa: S311 - reproducible, not a secret
+
+    def context_for(name: str, timeout_ms: int) -> LocalContext:
+        with lock:
+            short = rnd.random() < 0.2
+        if short:
+            phase.injected.add("worker_timeouts")
+        return LocalContext(function_name=name, timeout_ms=SHORT_WORKER_MS if short else timeout_ms)
+
+    phase.stack.context_for = context_for
+
+
+def _failing_outbox(phase: Phase, doomed: set[str]) -> None:
+    """The outbox fails, every time, on the pending records of ``doomed`` calls (retries run out)."""
+    invoke = phase.stack.invoke
+
+    def conversation(record: dict[str, Any]) -> str:
+        return str(record.get("dynamodb", {}).get("Keys", {}).get("conversationId", {}).get("S"))
+
+    def invoke_with_faults(logical_id: str, event: dict[str, Any]) -> Any:
+        if logical_id != "CrmJobOutboxFunction":
+            return invoke(logical_id, event)
+        failing = [r for r in event["Records"] if conversation(r) in doomed]
+        rest = [r for r in event["Records"] if r not in failing]
+        result = invoke(logical_id, {**event, "Records": rest}) if rest else {"batchItemFailures": []}
+        result["batchItemFailures"] += [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in failing]
+        return result
+
+    phase.stack.invoke = invoke_with_faults  # type: ignore[method-assign]
+
+
+def _bot_runner(phase: Phase) -> None:
+    """The Control Room's bots: each deployed run completes; a fifth of them never call back."""
+    room = phase.stack.control_room
+    if room is None:
+        return
+    while not phase.stopping.wait(0.3):
+        with room.lock:
+            deployed = [d for d, run in room.deployments.items() if run["status"] == "DEPLOYED"]
+        for deployment_id in deployed:
+            with room.lock:
+                run = room.deployments[deployment_id]
+                inputs = {k: v.get("string") for k, v in run["botInput"].items()}
+            phase.completed.append(inputs)
+            if phase.rnd.random() < 0.2:
+                with room.lock:
+                    run.update(status="COMPLETED", progress=100)
+                phase.injected.add("callbacks_lost")
+            else:
+                room.complete(deployment_id)
+
+
+def _reconciler(phase: Phase) -> None:
+    while not phase.stopping.wait(5.0):
+        phase.stack.run_schedule("CrmReconcilerFunction")
+        phase.injected.add("reconciler_runs")
+
+
+def _change_dispositions(phase: Phase) -> None:
+    """Once outcomes are being sent, a tenth of the wrapped-up calls get a new wrap-up code."""
+    wrapped = [c for c in phase.calls if c.code_id and not c.code_id.startswith("ININ-")]
+    chosen = phase.rnd.sample(wrapped, max(1, len(wrapped) // 10))
+    base = f"http://{phase.stack.host}:{phase.stack.port}"
+    for call in chosen:
+        acw = call_events(call)[-1]
+        new_code = next(code for code in CODES if code != call.code_id)
+        changed = replace(acw, event_time=acw.event_time + 60_000, wrapup_code_id=new_code)
+        path, body = genesys_body(changed)
+        post(base, phase.stack.bearer("genesys"), path, json.dumps(body).encode())
+        phase.injected.add("dispositions_changed")
+
+
+def _records(stack: LocalStack) -> dict[str, dict[str, Any]]:
+    dynamodb = boto3.client("dynamodb")
+    items: dict[str, dict[str, Any]] = {}
+    for page in dynamodb.get_paginator("scan").paginate(TableName=stack.resources.tables["CallRecordsTable"]):
+        for item in page["Items"]:
+            items[item["conversationId"]["S"]] = item
+    return items
+
+
+def _disposition(item: dict[str, Any]) -> str | None:
+    """What the CRM should hold for a record: its wrap-up code, else the webhook's disposition name."""
+    for name in ("wrapupCodeId", "dispositionName"):
+        if name in item:
+            return str(item[name]["S"])
+    return None
+
+
+def _crm_view(phase: Phase) -> tuple[dict[str, str | None], int]:
+    """Per conversation, the disposition the CRM holds now; and how many writes were duplicates."""
+    if phase.sink == "salesforce":
+        rows = phase.stack.crm.state()["records"].get("Call_Log__c", {})
+        held = {cid: row.get("Wrapup_Code__c") or row.get("Disposition__c") for cid, row in rows.items()}
+        return held, len(rows) - len({row["Id"] for row in rows.values()})
+    if phase.sink == "dynamics":
+        table = phase.stack.crm.state()["rows"].get(DYNAMICS_MAPPING["entity_set"], {})
+        by_call = {key.partition("=")[2].strip("'"): row for key, row in table.items()}
+        held = {cid: row.get("cxb_wrapupcode") or row.get("cxb_disposition") for cid, row in by_call.items()}
+        return held, len(by_call) - len({row["id"] for row in by_call.values()})
+    held, runs = {}, Counter[tuple[str, str | None]]()
+    for inputs in phase.completed:  # a bot writes what it was given; the last run to complete wins
+        cid = str(inputs.get("sConversationId"))
+        held[cid] = inputs.get("sWrapupCode") or inputs.get("sDisposition")
+        runs[(cid, inputs.get("sContent"))] += 1
+    return held, sum(n - 1 for n in runs.values())
+
+
+def _settled(phase: Phase, expected: set[str]) -> bool:
+    queue = phase.stack.state()["queues"]["CrmSyncQueue"]
+    if queue["Messages"] + queue["MessagesNotVisible"]:
+        return False
+    records = _records(phase.stack)
+    return all(records[cid].get("syncStatus", {}).get("S") != "pending" for cid in expected if cid in records)
+
+
+def run_phase(sink: CrmSinkName, calls: int, copies: int, seed: int, timeout_s: float) -> dict[str, Any]:
+    """One sink's figures."""
     rnd = random.Random(seed)  # noqa: S311 - a reproducible shuffle, not a secret
     day = datetime.now(UTC).date() - timedelta(days=1)
     generated = generate_calls([day], calls, PLANTED, seed=seed)
     expected = {c.conversation_id for c in generated if c.code_id or c.disposition_name}
-    os.environ["HTTP_TIMEOUT_S"] = "1"  # a timed-out request costs a second, not five
-    # Batches of 10 instead of 200: many more CRM requests, so every kind of fault is drawn often.
-    stack = LocalStack(port=0, seed=seed, sqs_batch_size=10).start()
+    doomed = set(rnd.sample(sorted(expected), max(1, len(expected) // 20)))
+    # Batches of 10 instead of 200: many more requests, so every kind of fault is drawn often.
+    stack = LocalStack(port=0, seed=seed, sqs_batch_size=10, crm_sink=sink, env_overrides=ENV).start()
+    phase = Phase(sink, stack, generated, rnd)
     try:
         stack.crm.configure(throttle_ratio=0.30, fail_ratio=0.10, timeout_ratio=0.05, hang_s=1.5, expire_tokens_after=5)
-        started = time.monotonic()
-        ingest = send_calls(stack, generated, copies, rnd)
-        sync = crm_sync(stack, expected, timeout_s)
-        crm = stack.crm.state()
+        if stack.control_room is not None:
+            stack.control_room.configure(throttle_ratio=0.10, fail_ratio=0.05, timeout_ratio=0.05, hang_s=1.5)
+        _short_worker_contexts(phase)
+        _failing_outbox(phase, doomed)
+        with ThreadPoolExecutor(max_workers=2) as background:
+            background.submit(_bot_runner, phase)
+            background.submit(_reconciler, phase)
+            ingest = send_calls(stack, generated, copies, rnd)
+            wait_for(lambda: bool(_crm_view(phase)[0]), timeout_s)  # outcomes are being sent
+            _change_dispositions(phase)
+            wait_for(lambda: _settled(phase, expected), timeout_s, interval_s=2.0)
+            phase.stopping.set()
+        stream_failures = [d for d in stack.dead_letters("IngestDeadLetterQueue") if "DDBStreamBatchInfo" in d["body"]]
+        phase.injected.add("stream_retries_exhausted", len(stream_failures))
+        return _figures(phase, expected, ingest)
     finally:
+        phase.stopping.set()
         stack.stop()
+
+
+def _figures(phase: Phase, expected: set[str], ingest: dict[str, int]) -> dict[str, Any]:
+    records = _records(phase.stack)
+    held, duplicated = _crm_view(phase)
+    dead = {json.loads(d["body"]).get("conversationId") for d in phase.stack.dead_letters("CrmSyncDeadLetterQueue")}
+    in_crm = {cid for cid in expected if cid in held}
+    dead_lettered = {cid for cid in expected - in_crm if cid in dead}
+    stale = {cid for cid in in_crm - dead if held[cid] != _disposition(records[cid])}
+    stranded = {cid for cid in expected if records.get(cid, {}).get("syncStatus", {}).get("S") == "pending"}
     return {
-        "calls": len(generated),
+        "calls": len(phase.calls),
         "calls_with_disposition": len(expected),
         "events_posted": ingest["events"],
         "duplicates_suppressed": ingest.get("duplicate", 0),
-        **sync,
-        "tokens_issued": crm["tokens_issued"],
-        "crm_requests_by_route": crm["requests"],
-        "duplicated": 0 if sync["crm_ids_unique"] else 1,
-        "seconds": round(time.monotonic() - started, 1),
+        "in_crm": len(in_crm),
+        "dead_lettered": len(dead_lettered),
+        "lost": len(expected - in_crm - dead_lettered),
+        "duplicated": duplicated,
+        "stale": len(stale),
+        "stranded": len(stranded),
+        "faults": {kind: phase.injected.counts[kind] for kind in FAULTS},
+        "examples": sorted((expected - in_crm - dead_lettered) | stale | stranded)[:10],
     }
+
+
+def run(calls: int, copies: int, seed: int, timeout_s: float, sink: CrmSinkName = "salesforce") -> dict[str, Any]:
+    """Both phases' figures, summed: the API ``sink``'s, and Automation Anywhere's with a third of the calls."""
+    started = time.monotonic()
+    phases = {
+        sink: run_phase(sink, calls, copies, seed, timeout_s),
+        "automation_anywhere": run_phase("automation_anywhere", max(10, calls // 3), copies, seed + 1, timeout_s),
+    }
+    summed = ("calls", "in_crm", "dead_lettered", *MUST_BE_ZERO)
+    total: dict[str, Any] = {key: sum(p[key] for p in phases.values()) for key in summed}
+    total["faults"] = {kind: sum(p["faults"][kind] for p in phases.values()) for kind in FAULTS}
+    total["seconds"] = round(time.monotonic() - started, 1)
+    total["phases"] = phases
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,11 +274,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copies", type=int, default=3)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--sink", choices=["salesforce", "dynamics"], default="salesforce", help="the API sink's phase")
     args = parser.parse_args(argv)
-    figures = run(args.calls, args.copies, args.seed, args.timeout)
-    print(json.dumps(figures, indent=2))
-    ok = figures["lost"] == 0 and figures["duplicated"] == 0 and figures["unexpected"] == 0
-    print("zero lost, zero duplicated" if ok else "INCONSISTENT: a call was lost or written twice")
+    figures = run(args.calls, args.copies, args.seed, args.timeout, args.sink)
+    ok = all(figures[key] == 0 for key in MUST_BE_ZERO)
+    print("every outcome in the CRM, current, or in a dead letter" if ok else "INCONSISTENT: see the figures")
+    print(json.dumps(figures))
     return 0 if ok else 1
 
 

@@ -45,11 +45,11 @@ def replay_samples(stack: LocalStack, base_url: str, timeout_s: float = 60) -> d
     expected = {a["conversationId"] for a in answers if a["outcome"] == "applied"}
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        records = stack.crm.state()["records"].get("Call_Log__c", {})
+        records = stack.crm_rows()
         if len(records) >= 3:
             break
         time.sleep(0.2)
-    records = stack.crm.state()["records"].get("Call_Log__c", {})
+    records = stack.crm_rows()
     return {
         "posted": len(posts),
         "outcomes": outcomes,
@@ -59,6 +59,13 @@ def replay_samples(stack: LocalStack, base_url: str, timeout_s: float = 60) -> d
     }
 
 
+def stop_when_orphaned(stop: threading.Event, parent: int, interval_s: float = 0.5) -> None:
+    """Stop when the process that started us is gone: a SIGTERM to ``make local`` ends make, not its child."""
+    while not stop.wait(interval_s):
+        if os.getppid() != parent:
+            stop.set()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -66,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replay", action="store_true", help="post the samples 3x, print a summary, exit")
     args = parser.parse_args(argv)
 
+    parent = os.getppid()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # before anything is printed: a caller may signal at once
+        signal.signal(signum, lambda *_: stop.set())
     stack = LocalStack(host=args.host, port=args.port).start()
     base = f"http://{args.host}:{stack.port}"
     print("cxbridge local stack")
@@ -79,8 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if len(summary["crm_records"]) == 3 else 1
         print("Ctrl-C to stop; data is kept while the stack runs.")
         sys.stdout.flush()
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        threading.Thread(target=stop_when_orphaned, args=(stop, parent), daemon=True).start()
         stop.wait()
     except KeyboardInterrupt:
         pass

@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from unittest import mock
 from urllib.request import Request, urlopen
 
@@ -29,12 +29,16 @@ import boto3
 from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+from cxbridge_cli.queues import peek_all
 from local.auth import LocalAuthority, client_secret
+from local.cloudformation import register_stack
 from local.http_front import api_routes, make_server
 from local.lambda_context import LocalContext
 from local.moto_atomic import make_dynamodb_requests_atomic
 from local.resources import ACCOUNT, REGION, LocalResources, create_all
+from local.sandboxes.automation_anywhere import AutomationAnywhereSandbox
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
+from local.sandboxes.dynamics import DynamicsSandbox
 from local.sandboxes.genesys import GenesysSandbox
 from local.sandboxes.salesforce import SalesforceSandbox
 from local.sqs_source import SqsEventSource
@@ -58,8 +62,35 @@ CRM_MAPPING = {
         "Agent__c": "user_id",
         "Queue__c": "queue_id",
         "Call_Date__c": "call_date",
+        "Wrapup_Code__c": "wrapup_code_id",
     },
 }
+# The bot the Automation Anywhere stack deploys, and what it is given.
+BOT_MAPPING = {
+    "file_id": 87,
+    "run_as_user_ids": [3],
+    "bot_input": {
+        "sConversationId": "conversation_id",
+        "sDisposition": "disposition",
+        "sWrapupCode": "wrapup_code_id",
+        "sContent": "content",  # the record content the run was given: a second run of one content is a duplicate
+    },
+}
+# The same mapping as a Dataverse table (``crm_sink="dynamics"``), keyed by an alternate key.
+DYNAMICS_MAPPING = {
+    "entity_set": "cxb_calllogs",
+    "logical_name": "cxb_calllog",
+    "alternate_key": "cxb_conversationid",
+    "fields": {
+        "cxb_disposition": "disposition",
+        "cxb_handleseconds": "handle_s",
+        "cxb_agent": "user_id",
+        "cxb_queue": "queue_id",
+        "cxb_calldate": "call_date",
+        "cxb_wrapupcode": "wrapup_code_id",
+    },
+}
+type CrmSinkName = Literal["salesforce", "dynamics", "automation_anywhere"]
 # Retry quickly on a laptop: the same code paths, shorter waits.
 LOCAL_OVERRIDES = {
     "WORKITEM_CALLBACK_ALLOWED_HOSTS": "127.0.0.1,localhost",  # source systems' callbacks in the demo
@@ -68,6 +99,9 @@ LOCAL_OVERRIDES = {
     "CRM_BREAKER_COOLDOWN_S": "3",
     "SECRETS_MAX_AGE_S": "0",
     "POWERTOOLS_METRICS_NAMESPACE": "cxbridge",
+    "TRANSCRIPT_WAIT_BASE_S": "1",
+    "TRANSCRIPT_WAIT_CAP_S": "4",
+    "TRANSCRIPT_DEADLINE_S": "600",  # the CRM record of a call may take minutes under the demo's throttling
 }
 
 
@@ -107,9 +141,13 @@ class LocalStack:
     seed: int = 0
     poll_interval_s: float = 0.2
     sqs_batch_size: int | None = None  # overrides the template's BatchSize (the fault run wants many requests)
+    # The template's CrmSink: which sandbox the worker writes to (Automation Anywhere: the Control Room's bots).
+    crm_sink: CrmSinkName = "salesforce"
+    env_overrides: dict[str, str] = field(default_factory=dict)  # applied last (the fault run's short waits)
     resources: LocalResources = field(init=False)
     genesys: GenesysSandbox = field(init=False)
-    crm: SalesforceSandbox = field(init=False)
+    crm: SalesforceSandbox | DynamicsSandbox = field(init=False)
+    control_room: AutomationAnywhereSandbox | None = field(default=None, init=False)
     state_machines: dict[str, str] = field(default_factory=dict, init=False)
     schedules: list[Schedule] = field(default_factory=list, init=False)
     _threads: list[threading.Thread] = field(default_factory=list, init=False)
@@ -129,7 +167,7 @@ class LocalStack:
         os.environ["TZ"] = "UTC"  # moto's Wait state compares a UTC timestamp with the local clock
         time.tzset()
         make_dynamodb_requests_atomic()
-        moto_port = free_port(self.host)
+        moto_port = self._beside(3)
         self._moto = ThreadedMotoServer(ip_address=self.host, port=moto_port, verbose=False)
         self._moto.start()
         self.moto_url = f"http://{self.host}:{moto_port}"
@@ -152,14 +190,22 @@ class LocalStack:
         self._global_timeout = load_template()["Globals"]["Function"].get("Timeout", 3)
         worktypes = json.loads((ROOT / "layers/cxbridge/cxbridge/workitems/worktypes.json").read_text())
         codes = {**DEMO_WRAPUP_CODES, **wrapup_code_names(PLANTED)}
-        self.genesys = GenesysSandbox(seed=self.seed, wrapup_codes=codes, task_statuses=statuses_of(worktypes))
-        self.crm = SalesforceSandbox(seed=self.seed)
+        statuses = statuses_of(worktypes)
+        self.genesys = GenesysSandbox(seed=self.seed, wrapup_codes=codes, task_statuses=statuses, port=self._beside(1))
+        self.crm = (
+            DynamicsSandbox(seed=self.seed, port=self._beside(2))
+            if self.crm_sink == "dynamics"
+            else SalesforceSandbox(seed=self.seed, port=self._beside(2))
+        )
+        if self.crm_sink == "automation_anywhere":
+            self.control_room = AutomationAnywhereSandbox(seed=self.seed)
         self.resources = create_all(boto3.client("dynamodb"), boto3.client("sqs"))
         self._seed_configuration()
         self._create_state_machines()
         for logical_id in functions:
             os.environ.update(self.resources.function_environment(logical_id))
-        os.environ.update(LOCAL_OVERRIDES, GENESYS_BASE_URL=self.genesys.url)
+        os.environ.update(LOCAL_OVERRIDES, GENESYS_BASE_URL=self.genesys.url, CRM_SINK=self.crm_sink)
+        os.environ.update(self.env_overrides)
         os.environ["BOT_CALLBACK_URL"] = f"http://{self.host}:{self.port}/bots/callback"
         from cxbridge.core import wiring  # noqa: PLC0415 - after the environment is final
 
@@ -169,14 +215,27 @@ class LocalStack:
         self._start_event_sources()
         return self
 
+    def _beside(self, offset: int) -> int:
+        """The API's port + ``offset`` (Genesys 1, CRM 2, AWS 3: what ``cxbridge.example.yaml`` and ``--local``
+        expect), or any free port when the API's port is chosen by the system (tests)."""
+        return self.port + offset if self.port else free_port(self.host)
+
     def _seed_configuration(self) -> None:
         """What an operator puts in SSM and Secrets Manager before deploying, pointed at the sandboxes."""
         ssm, secrets = boto3.client("ssm"), boto3.client("secretsmanager")
-        connection = {"my_domain_url": self.crm.url, "mapping": CRM_MAPPING}
-        ssm.put_parameter(Name=CRM_CONFIG_PARAMETER, Type="String", Value=json.dumps(connection), Overwrite=True)
+        connection: dict[str, Any] = {"my_domain_url": self.crm.url, "mapping": CRM_MAPPING}
+        if isinstance(self.crm, DynamicsSandbox):
+            url, tenant = self.crm.url, self.crm.tenant_id
+            connection = {"org_url": url, "tenant_id": tenant, "login_base_url": url, "mapping": DYNAMICS_MAPPING}
         creds = json.dumps({"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_SECRET})
-        for name in ("cxbridge/crm", "cxbridge/genesys"):
-            secrets.create_secret(Name=name, SecretString=creds)
+        crm_creds = creds
+        if self.control_room is not None:
+            connection = {"control_room_url": self.control_room.url, "mapping": BOT_MAPPING}
+            crm_creds = json.dumps({"username": "svc_api", "api_key": SANDBOX_SECRET})
+        ssm.put_parameter(Name=CRM_CONFIG_PARAMETER, Type="String", Value=json.dumps(connection), Overwrite=True)
+        secrets.create_secret(Name="cxbridge/crm", SecretString=crm_creds)
+        secrets.create_secret(Name="cxbridge/genesys", SecretString=creds)
+        register_stack(boto3.client("cloudformation"), self.resources)
 
     def _create_state_machines(self) -> None:
         sfn = boto3.client("stepfunctions")
@@ -373,6 +432,19 @@ class LocalStack:
         }
         return {"tables": tables, "queues": queues, "crm": self.crm.state()["requests"]}
 
+    def crm_rows(self) -> dict[str, str]:
+        """What the CRM sandbox holds: conversation id → its row's id."""
+        state = self.crm.state()
+        if isinstance(self.crm, DynamicsSandbox):
+            rows = state["rows"].get(DYNAMICS_MAPPING["entity_set"], {})
+            return {key.partition("=")[2]: row["id"] for key, row in rows.items()}
+        return {cid: record["Id"] for cid, record in state["records"].get(CRM_MAPPING["object"], {}).items()}
+
+    def crm_write_requests(self) -> int:
+        """Write requests the CRM sandbox received (Dataverse: bulk, single and its table check)."""
+        requests: dict[str, int] = self.crm.state()["requests"]
+        return sum(requests.get(route, 0) for route in ("upsert", "upsert_multiple", "message_filters"))
+
     def bearer(self, client_id: str) -> str:
         """An ``Authorization`` header value for a local caller (what its token request would answer)."""
         return f"Bearer {self.authority.issue(client_id)}"
@@ -405,6 +477,9 @@ class LocalStack:
             patch.stop()
         self.genesys.close()
         self.crm.close()
+        if self.control_room is not None:
+            self.control_room.close()
+        _post_json(f"{self.moto_url}/moto-api/reset", {})  # moto's state is per process: the next stack starts empty
         self._moto.stop()
 
 
@@ -419,24 +494,3 @@ DEMO_WRAPUP_CODES = {
     "ad1b7e3c-6a2f-4d5e-9b8c-0f1e2d3c4b5a": "Billing question",
     "5e4d3c2b-1a09-4f8e-a7d6-c5b4a3928170": "Sale closed",
 }
-
-
-def peek_all(sqs: Any, url: str) -> list[dict[str, Any]]:
-    """Every message of a queue (body and ``reason`` attribute), left in the queue.
-
-    Each receive hides what it returned, so the next one gets different messages (a peek with
-    visibility 0 returns the same first ten again and again); at the end all are made visible again.
-    """
-    seen: dict[str, dict[str, Any]] = {}
-    receipts: list[str] = []
-    while got := sqs.receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=120, MessageAttributeNames=["All"]
-    ).get("Messages", []):
-        for m in got:
-            attributes: dict[str, Any] = m.get("MessageAttributes", {})
-            reason = attributes.get("reason", {}).get("StringValue", "(none)")
-            seen[m["MessageId"]] = {"body": m["Body"], "reason": reason}
-            receipts.append(m["ReceiptHandle"])
-    for receipt in receipts:
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=0)
-    return list(seen.values())

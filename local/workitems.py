@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -123,13 +124,23 @@ def create_state_machine(sfn: Any, table_name: str, step_function_arn: str) -> s
     )
 
 
+# One invocation at a time in this process: the handlers share one Logger and one Metrics object (in
+# Lambda each function has its own process), and a flush on one thread would empty another's metrics.
+_INVOKING = threading.RLock()
+
+
 def handler(function_logical_id: str) -> Handler:
-    """The in-process handler of a template function."""
+    """The in-process handler of a template function, invoked one at a time."""
     props = resource(function_logical_id)["Properties"]
     module_name, attr = props["Handler"].rsplit(".", 1)
     package = props["CodeUri"].strip("/").replace("/", ".")
     found: Handler = getattr(importlib.import_module(f"{package}.{module_name}"), attr)
-    return found
+
+    def one_at_a_time(event: dict[str, Any], context: Any) -> Any:
+        with _INVOKING:
+            return found(event, context)
+
+    return one_at_a_time
 
 
 def statuses_of(document: Mapping[str, Any]) -> dict[str, str]:

@@ -161,6 +161,7 @@ def sqs_event(queue: str, bodies: list[dict[str, object]]) -> dict[str, object]:
 def other_events() -> dict[str, object]:
     """Events of the functions that are not fed by Genesys conversation bodies."""
     acw = json.loads((BODIES / "acw-a.json").read_text())
+    customer_end = json.loads((BODIES / "customer-end-a.json").read_text())
     workitem: dict[str, object] = {
         "sourceId": "case-0001",
         "worktype": "address-change",
@@ -171,9 +172,30 @@ def other_events() -> dict[str, object]:
     }
     get_report = api_gateway_event("/toil/report", {})
     get_report |= {"httpMethod": "GET", "body": None, "queryStringParameters": {"date": "2026-11-22", "days": "7"}}
+    swagger_ui = api_gateway_event("/docs", {})
+    context = {k: v for k, v in dict(swagger_ui["requestContext"]).items() if k != "authorizer"}  # type: ignore[call-overload]
+    swagger_ui |= {
+        "httpMethod": "GET",
+        "body": None,
+        "requestContext": context | {"httpMethod": "GET"},
+    }  # public: no claims
     return {
+        "api_docs.docs.apigw": swagger_ui,
         "crm_sync_worker.sqs": sqs_event(
             "CrmSyncQueue", [{"conversationId": acw["conversationId"], "recordVersion": 2}]
+        ),
+        "transcript_worker.sqs": sqs_event(
+            "TranscriptQueue",
+            [
+                {
+                    "conversationId": acw["conversationId"],
+                    "endedAt": customer_end["eventTime"],
+                    "queuedAt": 1763900500000,
+                    "mediaType": "VOICE",
+                    "queueId": acw["queueId"],
+                    "userId": acw["userId"],
+                }
+            ],
         ),
         "bot_callback.apigw": api_gateway_event(
             "/bots/callback", {"deploymentId": "14c2b6f8-8f4f-4a1e-9e4a-0b7c3f1d2e5a", "status": "COMPLETED"}
@@ -220,7 +242,8 @@ def other_events() -> dict[str, object]:
 
 def build() -> dict[Path, str]:
     """Every generated file and its content."""
-    files: dict[Path, str] = {OUT / "crm_job_outbox.stream.json": json.dumps(stream_event(), indent=2) + "\n"}
+    stream = json.dumps(stream_event(), indent=2) + "\n"  # the call ends and gets its disposition: both outboxes act
+    files: dict[Path, str] = {OUT / "crm_job_outbox.stream.json": stream, OUT / "transcript_outbox.stream.json": stream}
     for name, event in other_events().items():
         files[OUT / f"{name}.json"] = json.dumps(event, indent=2) + "\n"
     for src in sorted(BODIES.glob("*.json")):

@@ -1,4 +1,5 @@
-"""GET /toil/report?date=&days=&scope=: the toil report for a period, computed now from the configured source."""
+"""GET /toil/report?date=&days=&scope=&format=: the toil report for a period, computed now from the configured source,
+as JSON or (``format=html`` or ``Accept: text/html``) as the page with its chart."""
 
 from typing import Any
 
@@ -11,6 +12,7 @@ from cxbridge.core.observability import logger, metrics, tracer
 from cxbridge.core.upstream import UpstreamFailure
 from cxbridge.toil import wiring
 from cxbridge.toil.models import ReportQuery
+from cxbridge.toil.page import render_html
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -30,4 +32,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.exception("unexpected error")
         return apigw.response(500, {"error": "internal", "message": "unexpected error"})
     logger.info("toil report", extra={"calls": report.total_calls, "candidates": len(report.candidates)})
+    if query.html(event):
+        return apigw.html_response(200, render_html(report))
     return apigw.response(200, report.as_dict())

@@ -1,4 +1,5 @@
-"""The capture point for source systems: ``POST|GET|PATCH /workitems`` and ``GET /openapi.json``.
+"""The capture point for source systems: ``POST|GET|PATCH /workitems`` (the whole API's document is
+generated from these routes by ``make openapi`` and served by the api-docs function).
 
 Routes and bodies are validated by Powertools from the models below; ``rest.resolver`` turns every
 error into our JSON body (400 naming the fields, 404, 409, 503 with ``Retry-After``).
@@ -19,13 +20,6 @@ from cxbridge.workitems import wiring
 from cxbridge.workitems.models import CaptureRequest, ChangeRequest, WorkitemPage, WorkitemView
 from cxbridge.workitems.workitem import LifecycleAction, StatusCategory, WorkitemQuery
 
-TITLE = "cxbridge"
-VERSION = "1.1.0"
-DESCRIPTION = (
-    "Genesys Cloud conversation events in (one route per event type, acknowledged with 202), and the REST "
-    "capture point of source systems (BPM, CRM, workflow): work becomes a Genesys Cloud workitem with an SLA "
-    "that escalates on a ladder; the outcome is POSTed to the callback URL when it closes."
-)
 WorkitemId = Annotated[str, Path(min_length=36, max_length=36, description="Our workitem id.")]
 
 app = rest.resolver(union_tags=frozenset(LifecycleAction))
@@ -97,14 +91,6 @@ def change_workitem(
 ) -> WorkitemView:
     logger.append_keys(workitemId=workitemId, action=change.action)
     return WorkitemView.of(wiring.workitem_service().change(owner(), workitemId, change))
-
-
-@app.get("/openapi.json", include_in_schema=False)
-def openapi() -> dict[str, Any]:
-    """The whole API: these routes and the ingestion routes (imported here, on demand)."""
-    from cxbridge.calls.openapi import add_ingest_routes  # noqa: PLC0415 - only this route needs it
-
-    return add_ingest_routes(rest.openapi_document(app, TITLE, VERSION, DESCRIPTION))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

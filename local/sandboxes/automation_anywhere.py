@@ -5,6 +5,8 @@ Every accepted deploy is a new run, as on the real Control Room (there is no ide
 ``POST /__sandbox/complete {"deploymentId", "status", "botOutput"}``) finishes a run and POSTs the
 callback to the ``callbackInfo.url`` it was deployed with, carrying its ``callbackInfo.headers``. The
 callback body is the peer-documented ``{deploymentId, status, deviceId, userId, botOutput}``.
+The repository's file list and the user management API answer what ``cxbridge setup`` checks: the bot
+exists, and each run-as user holds an unattended runner licence (``licenseFeatures`` has ``RUNTIME``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from local.sandboxes.base import SANDBOX_SECRET, Knobs, Reply, Request, Route, S
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
+# The demo Control Room: the bot and the runner the README's example mapping names.
+DEMO_BOTS = {87: {"id": "87", "name": "Update call log", "path": "Automation\\cxbridge\\Update call log",
+                  "type": "application/vnd.aa.taskbot"}}  # fmt: skip
+DEMO_USERS = {3: {"id": 3, "username": "runner_01", "licenseFeatures": ["RUNTIME"], "disabled": False}}
 INPUT_TYPES = frozenset({"STRING", "NUMBER", "BOOLEAN", "LIST", "DICTIONARY", "DATETIME"})
 CALLBACK_TIMEOUT_S = 5.0
 
@@ -105,6 +111,8 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
         self.api_key = api_key
         self.callback_hosts = frozenset(callback_hosts)
         self.deployments: dict[str, dict[str, Any]] = {}  # deploymentId → the run, in deploy order
+        self.bots = copy.deepcopy(DEMO_BOTS)  # file id → repository entry
+        self.users = copy.deepcopy(DEMO_USERS)  # user id → user
         super().__init__(knobs or AutomationAnywhereKnobs(), seed=seed, host=host, port=port)
 
     def api_routes(self) -> Sequence[Route]:
@@ -112,6 +120,8 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
             Route("POST", re.compile(r"/v1/authentication"), "authentication", self._authenticate, "token"),
             Route("POST", re.compile(r"/v3/automations/deploy"), "deploy", self._deploy),
             Route("POST", re.compile(r"/v3/activity/list"), "activity_list", self._activity_list),
+            Route("POST", re.compile(r"/v2/repository/workspaces/\w+/files/list"), "files_list", self._files_list),
+            Route("GET", re.compile(r"/v1/usermanagement/users/(?P<user_id>\d+)"), "user", self._user),
             Route("POST", re.compile(r"/__sandbox/complete"), "complete", self._complete_route, "control"),
         ]
 
@@ -213,6 +223,28 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
         except (ValueError, TypeError, AttributeError) as exc:
             return _error(400, "bad.request", str(exc))
         return Reply(200, {"page": {"offset": 0, "total": len(runs), "totalFilter": len(matched)}, "list": matched})
+
+    def _files_list(self, request: Request) -> Reply:
+        """``POST /v2/repository/workspaces/{type}/files/list`` with a ``filter``: ``{"page", "list"}``."""
+        if not self.token_valid(request.headers.get("X-Authorization")):
+            return _error(401, "um.token.invalid", "Unauthorized")
+        try:
+            rule = (request.json() or {}).get("filter")
+            matched = [copy.deepcopy(f) for f in self.bots.values() if rule is None or _matches(f, rule)]
+        except (ValueError, TypeError, AttributeError) as exc:
+            return _error(400, "bad.request", str(exc))
+        return Reply(
+            200, {"page": {"offset": 0, "total": len(self.bots), "totalFilter": len(matched)}, "list": matched}
+        )
+
+    def _user(self, request: Request) -> Reply:
+        """``GET /v1/usermanagement/users/{id}``: the user with its licences."""
+        if not self.token_valid(request.headers.get("X-Authorization")):
+            return _error(401, "um.token.invalid", "Unauthorized")
+        user = self.users.get(int(request.params["user_id"]))
+        if user is None:
+            return _error(404, "um.user.not.found", "User not found")
+        return Reply(200, copy.deepcopy(user))
 
     def _complete_route(self, request: Request) -> Reply:
         try:

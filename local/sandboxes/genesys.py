@@ -1,8 +1,9 @@
 """A fake Genesys Cloud: client-credentials login and wrap-up codes from a seeded map.
 
 Both hosts are this one server: ``login.<domain>`` (``POST /oauth/token``) and ``api.<domain>``
-(``GET /api/v2/routing/wrapupcodes/{id}``). Errors use the platform's ``{message, code, status,
-contextId, details, errors}`` body, and a 429 carries ``Retry-After`` in seconds.
+(``GET /api/v2/routing/wrapupcodes/{id}``, and the pages of wrap-up codes and queues). Errors use the
+platform's ``{message, code, status, contextId, details, errors}`` body, and a 429 carries
+``Retry-After`` in seconds.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from urllib.parse import unquote
 
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET, Knobs, Reply, Request, Route, SandboxServer
 from local.sandboxes.genesys_analytics import AnalyticsCall, ConversationAggregatesFake  # toil (issue 6)
+from local.sandboxes.genesys_integrations import IntegrationsFake  # the EventBridge integration (issue 19)
 from local.sandboxes.genesys_tasks import TaskManagementFake  # Task Management (workitems, issue 5)
+from local.sandboxes.genesys_transcripts import TranscriptsFake  # STA transcripts (issue 17)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -29,6 +32,11 @@ class GenesysKnobs(Knobs):
     retry_after_s: int = 3
     # ---- Task Management (workitems, issue 5): the next N workitem requests answer 429 ----
     task_throttle_next: int = 0
+    # ---- STA transcripts (issue 17): seconds after the recordings are first asked for until it exists ----
+    transcript_delay_s: float = 0.0
+
+
+QUEUE_ID = "f3d2c1b0-a987-4654-b321-0fedcba98765"  # the demo org's one queue
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Reply:
@@ -60,6 +68,8 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
         self.external_contacts: dict[str, str] = {}
         self.tasks = TaskManagementFake(self, task_statuses)  # Task Management (workitems, issue 5)
         self.analytics = ConversationAggregatesFake(self, calls)  # toil (issue 6)
+        self.transcripts = TranscriptsFake(self)  # STA transcripts (issue 17)
+        self.integrations = IntegrationsFake(self)  # the EventBridge integration (issue 19)
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_lifetime_s = token_lifetime_s
@@ -69,6 +79,8 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
         return [
             Route("POST", re.compile(r"/oauth/token"), "token", self._token, "token"),
             Route("GET", re.compile(r"/api/v2/routing/wrapupcodes/(?P<code_id>[^/]+)"), "wrapupcode", self._wrapup),
+            Route("GET", re.compile(r"/api/v2/routing/wrapupcodes"), "wrapupcodes", self._wrapup_list),
+            Route("GET", re.compile(r"/api/v2/routing/queues"), "queues", self._queue_list),
             Route(
                 "GET",
                 re.compile(r"/api/v2/conversations/(?P<conversation_id>[^/]+)"),
@@ -77,6 +89,8 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
             ),
             *self.tasks.routes(),  # Task Management (workitems, issue 5)
             *self.analytics.routes(),  # toil (issue 6)
+            *self.transcripts.routes(),  # STA transcripts (issue 17)
+            *self.integrations.routes(),  # the EventBridge integration (issue 19)
         ]
 
     def throttle_reply(self) -> Reply:
@@ -92,7 +106,8 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
 
     def extra_state(self) -> dict[str, Any]:
         state = {"wrapup_codes": dict(self.wrapup_codes), **self.tasks.state()}  # + workitems (issue 5)
-        return {**state, **self.analytics.state()}  # + analytics calls (toil, issue 6)
+        # + analytics (6), transcripts (17), integrations (19)
+        return {**state, **self.analytics.state(), **self.transcripts.state(), **self.integrations.state()}
 
     def _basic_credentials(self, request: Request) -> tuple[str, str] | None:
         scheme, _, encoded = (request.headers.get("Authorization") or "").partition(" ")
@@ -111,6 +126,30 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
             return Reply(400, {"error": "invalid_client", "description": "client not found"})
         token = self.issue_token("sandbox-genesys-")
         return Reply(200, {"access_token": token, "token_type": "bearer", "expires_in": self.token_lifetime_s})
+
+    def _page(self, request: Request, path: str, entities: list[dict[str, Any]]) -> Reply:
+        """A Platform API list page: ``entities`` with ``pageSize``, ``pageNumber``, ``total``, ``pageCount``."""
+        if not self.token_valid(request.bearer()):
+            return _error(401, "bad.credentials", "Invalid login credentials.")
+        try:
+            size = int((request.query.get("pageSize") or ["25"])[-1])
+            number = int((request.query.get("pageNumber") or ["1"])[-1])
+        except ValueError:
+            return _error(400, "bad.request", "pageSize and pageNumber must be integers")
+        page = entities[(number - 1) * size : number * size]
+        count = -(-len(entities) // size) if size > 0 else 0
+        body = {"entities": page, "pageSize": size, "pageNumber": number, "total": len(entities), "pageCount": count}
+        return Reply(200, {**body, "selfUri": f"{path}?pageSize={size}&pageNumber={number}"})
+
+    def _wrapup_list(self, request: Request) -> Reply:
+        codes = [
+            {"id": i, "name": n, "selfUri": f"/api/v2/routing/wrapupcodes/{i}"} for i, n in self.wrapup_codes.items()
+        ]
+        return self._page(request, "/api/v2/routing/wrapupcodes", codes)
+
+    def _queue_list(self, request: Request) -> Reply:
+        queues = [{"id": QUEUE_ID, "name": "Support", "selfUri": f"/api/v2/routing/queues/{QUEUE_ID}"}]
+        return self._page(request, "/api/v2/routing/queues", queues)
 
     def _wrapup(self, request: Request) -> Reply:
         if not self.token_valid(request.bearer()):

@@ -1,6 +1,8 @@
 """A fake Salesforce org: client-credentials login on the My Domain host, sObject Collections upsert, a
 SOQL query of one object (``SELECT … FROM … [WHERE f = 'v'] [LIMIT n]``), a SOSL search in phone fields
-(``FIND {…} IN PHONE FIELDS RETURNING Object(fields) [LIMIT n]``) and a record by external id.
+(``FIND {…} IN PHONE FIELDS RETURNING Object(fields) [LIMIT n]``), a record by external id, and
+notes (``ContentNote`` create/update, ``ContentDocumentLink`` create; issue 17),
+an object's ``describe`` (its fields with ``externalId``, ``unique``, ``createable``, ``updateable``).
 
 Records are stored per object by external id, so an upsert of a known key updates it and never
 creates a second record. Shapes follow the REST API: per-record results in request order with the
@@ -9,6 +11,7 @@ error key ``statusCode``; whole-request errors as ``[{"message", "errorCode"}]``
 
 from __future__ import annotations
 
+import base64
 import copy
 import re
 import time
@@ -40,6 +43,40 @@ SOSL = re.compile(
 API = r"/services/data/v(?P<version>\d+\.\d)"
 
 
+def describe_field(
+    name: str, kind: str = "string", *, external_id: bool = False, writable: bool = True
+) -> dict[str, Any]:
+    """One entry of a describe's ``fields`` (the attributes ``cxbridge setup`` reads; the API sends more)."""
+    return {
+        "name": name,
+        "label": name.removesuffix("__c").replace("_", " "),
+        "type": kind,
+        "custom": name.endswith("__c"),
+        "externalId": external_id,
+        "unique": external_id,
+        "idLookup": external_id or name == "Id",
+        "createable": writable,
+        "updateable": writable,
+        "nillable": name != "Id",
+    }
+
+
+# The demo org's call object: what the local stack's mapping (local/stack.py, cxbridge.example.yaml) names.
+DEMO_SCHEMA: dict[str, list[dict[str, Any]]] = {
+    "Call_Log__c": [
+        describe_field("Id", "id", writable=False),
+        describe_field("Name", writable=False),
+        describe_field("CallReference__c", external_id=True),
+        describe_field("Disposition__c"),
+        describe_field("Duration_Seconds__c", "double"),
+        describe_field("Agent__c"),
+        describe_field("Queue__c"),
+        describe_field("Call_Date__c", "date"),
+        describe_field("CreatedDate", "datetime", writable=False),
+    ]
+}
+
+
 @dataclass
 class SalesforceKnobs(Knobs):
     """``required_fields``: a record without one of these fails with ``REQUIRED_FIELD_MISSING``.
@@ -63,6 +100,7 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
         client_id: str = SANDBOX_CLIENT_ID,
         client_secret: str = SANDBOX_SECRET,
         knobs: SalesforceKnobs | None = None,
+        schema: dict[str, list[dict[str, Any]]] | None = None,
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -70,6 +108,7 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
         self.client_id = client_id
         self.client_secret = client_secret
         self.records: dict[str, dict[str, dict[str, Any]]] = {}  # object → external id → fields (with Id)
+        self.schema = copy.deepcopy(DEMO_SCHEMA if schema is None else schema)  # object → describe fields
         self._next_id = 0
         self._api_calls = 0
         super().__init__(knobs or SalesforceKnobs(), seed=seed, host=host, port=port)
@@ -81,6 +120,21 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
                 "PATCH", re.compile(API + r"/composite/sobjects/(?P<object>\w+)/(?P<field>\w+)"), "upsert", self._upsert
             ),
             Route("GET", re.compile(API + r"/query/?"), "query", self._query),
+            # Notes (issue 17): ContentNote create / update, ContentDocumentLink create
+            Route(
+                "POST",
+                re.compile(API + r"/sobjects/(?P<object>ContentNote|ContentDocumentLink)"),
+                "create",
+                self._create,
+            ),
+            Route("PATCH", re.compile(API + r"/sobjects/ContentNote/(?P<id>\w+)"), "note-update", self._update_note),
+            Route(
+                "PATCH",
+                re.compile(API + r"/sobjects/(?P<object>\w+)/(?P<field>\w+)/(?P<value>[^/]+)"),
+                "update",
+                self._update_by_key,
+            ),
+            Route("GET", re.compile(API + r"/sobjects/(?P<object>\w+)/describe/?"), "describe", self._describe),
             Route("GET", re.compile(API + r"/search/?"), "search", self._search),
             Route(
                 "GET",
@@ -162,6 +216,21 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
         self._api_calls += 1
         return Reply(200, {"totalSize": len(records), "done": True, "records": records})
 
+    def _describe(self, request: Request) -> Reply:
+        """``GET …/sobjects/{object}/describe``: the object's name, its abilities and its fields."""
+        if not self.token_valid(request.bearer()):
+            return Reply(401, INVALID_SESSION)
+        obj = request.params["object"]
+        fields = self.schema.get(obj)
+        self._api_calls += 1
+        if fields is None:
+            message = f"The requested resource does not exist: sObject type '{obj}' is not supported."
+            return Reply(404, [{"message": message, "errorCode": "NOT_FOUND"}])
+        abilities = {"createable": True, "updateable": True, "queryable": True, "custom": obj.endswith("__c")}
+        return Reply(
+            200, {"name": obj, "label": obj.removesuffix("__c").replace("_", " "), **abilities, "fields": fields}
+        )
+
     def _search(self, request: Request) -> Reply:
         """``GET …/search?q=FIND {…} IN PHONE FIELDS RETURNING Object(fields) [LIMIT n]``: ``searchRecords``."""
         if not self.token_valid(request.bearer()):
@@ -194,6 +263,74 @@ class SalesforceSandbox(SandboxServer[SalesforceKnobs]):
         if found is None:
             return self.not_found(request)
         return Reply(200, {**self._attributes(obj, found, request.params["version"]), **found})
+
+    def _create(self, request: Request) -> Reply:
+        """``POST …/sobjects/{ContentNote|ContentDocumentLink}``: ``201 {"id", "success", "errors"}``.
+
+        Records are kept by their Id. A second link of one document to one record fails as Salesforce's does.
+        """
+        if not self.token_valid(request.bearer()):
+            return Reply(401, INVALID_SESSION)
+        try:
+            body = request.json()
+        except ValueError:
+            return Reply(400, [{"message": "Unexpected character", "errorCode": "JSON_PARSER_ERROR"}])
+        obj = request.params["object"]
+        required = ("Title", "Content") if obj == "ContentNote" else ("ContentDocumentId", "LinkedEntityId")
+        if not isinstance(body, dict) or any(not body.get(f) for f in required):
+            return Reply(
+                400,
+                [{"message": f"Required fields are missing: {list(required)}", "errorCode": "REQUIRED_FIELD_MISSING"}],
+            )
+        stored = self.records.setdefault(obj, {})
+        if obj == "ContentDocumentLink" and any(
+            r["ContentDocumentId"] == body["ContentDocumentId"] and r["LinkedEntityId"] == body["LinkedEntityId"]
+            for r in stored.values()
+        ):
+            return Reply(400, [{"message": "already linked", "errorCode": "DUPLICATE_VALUE"}])
+        self._next_id += 1
+        record_id = f"{'069' if obj == 'ContentNote' else '06A'}{self._next_id:012d}AAA"
+        stored[record_id] = {"Id": record_id, **body}
+        self._api_calls += 1
+        return Reply(201, {"id": record_id, "success": True, "errors": []})
+
+    def _update_note(self, request: Request) -> Reply:
+        """``PATCH …/sobjects/ContentNote/{id}``: only ``Title`` and ``Content`` are updatable; 204."""
+        if not self.token_valid(request.bearer()):
+            return Reply(401, INVALID_SESSION)
+        note = self.records.get("ContentNote", {}).get(request.params["id"])
+        if note is None:
+            return self.not_found(request)
+        body = request.json()
+        if not isinstance(body, dict) or set(body) - {"Title", "Content"}:
+            return Reply(400, [{"message": "only Title and Content are updatable", "errorCode": "INVALID_FIELD"}])
+        note.update(body)
+        self._api_calls += 1
+        return Reply(204)
+
+    def _update_by_key(self, request: Request) -> Reply:
+        """``PATCH …/sobjects/{object}/{externalIdField}/{value}?updateOnly=true``: 204, or 404 when absent."""
+        if not self.token_valid(request.bearer()):
+            return Reply(401, INVALID_SESSION)
+        obj, key_field, value = request.params["object"], request.params["field"], unquote(request.params["value"])
+        found = next((r for r in self.records.get(obj, {}).values() if str(r.get(key_field)) == value), None)
+        body = request.json()
+        if found is None or not isinstance(body, dict):
+            return self.not_found(request)
+        found.update(body)
+        self._api_calls += 1
+        return Reply(204)
+
+    def notes(self) -> dict[str, str]:
+        """The text of every ContentNote (decoded from its base64 HTML), by the record it is linked to."""
+        with self.lock:
+            notes = self.records.get("ContentNote", {})
+            links = list(self.records.get("ContentDocumentLink", {}).values())
+            return {
+                str(link["LinkedEntityId"]): base64.b64decode(notes[link["ContentDocumentId"]]["Content"]).decode()
+                for link in links
+                if link["ContentDocumentId"] in notes
+            }
 
     @staticmethod
     def _attributes(obj: str, record: dict[str, Any], version: str) -> dict[str, Any]:

@@ -47,6 +47,32 @@ class InMemorySyncStatusStore:
         self.records[conversation_id] = replace(stored, version=stored.version + 1, sync_status=SyncStatus.PENDING)
 
 
+class InMemoryStrandedRecords(InMemorySyncStatusStore):
+    """The in-memory store with the reconciler's query; ``touched`` is each record's last ingest write (ms)."""
+
+    def __init__(self, records: Iterable[CallRecord] = ()) -> None:
+        super().__init__(records)
+        self.touched: dict[str, int] = {}
+        self.requeued: dict[str, int] = {}
+
+    def stranded(self, call_dates: Sequence[str], quiet_since_ms: int) -> list[CallRecord]:
+        return [
+            r
+            for cid, r in self.records.items()
+            if r.sync_status is SyncStatus.PENDING
+            and r.call_date in call_dates
+            and max(self.touched.get(cid, 0), self.requeued.get(cid, 0)) < quiet_since_ms
+        ]
+
+    def mark_requeued(self, conversation_id: str, now_ms: int, quiet_since_ms: int) -> bool:
+        if self.records[conversation_id].sync_status is not SyncStatus.PENDING:
+            return False
+        if self.requeued.get(conversation_id, 0) >= quiet_since_ms:
+            return False
+        self.requeued[conversation_id] = now_ms
+        return True
+
+
 class InMemoryBreakerStore:
     """``BreakerStore`` in process memory (one worker)."""
 

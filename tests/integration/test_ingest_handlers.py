@@ -211,6 +211,7 @@ def test_the_other_functions_sample_events_match_their_models() -> None:
     """What ``sam local invoke`` would feed the functions beyond ingestion parses as they parse it."""
     from cxbridge.crm.job import CrmJob
     from cxbridge.toil.models import ScheduledRun
+    from cxbridge.transcripts.models import TranscriptJob
     from cxbridge.workitems.models import CallbackJob, CaptureRequest
     from tests.builders import EVENTS
 
@@ -220,12 +221,15 @@ def test_the_other_functions_sample_events_match_their_models() -> None:
 
     for record in load("crm_sync_worker.sqs.json")["Records"]:
         CrmJob.model_validate_json(record["body"])
+    for record in load("transcript_worker.sqs.json")["Records"]:
+        TranscriptJob.model_validate_json(record["body"])
     for record in load("workitem_callback.sqs.json")["Records"]:
         CallbackJob.model_validate_json(record["body"])
     CaptureRequest.model_validate_json(load("workitems_api.create.apigw.json")["body"])
     ScheduledRun.model_validate(load("toil_daily.schedule.json"))
     assert json.loads(load("bot_callback.apigw.json")["body"])["deploymentId"]
     assert load("toil_report_api.apigw.json")["queryStringParameters"] == {"date": "2026-11-22", "days": "7"}
+    assert load("api_docs.docs.apigw.json")["resource"] == "/docs"
 
 
 def test_every_lambda_event_in_events_runs_its_function(stack: Stack) -> None:

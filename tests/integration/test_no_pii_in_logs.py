@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cxbridge.core.observability import logger, mask_text, mask_value
+from cxbridge.core.masking import mask_text
+from cxbridge.core.observability import logger, mask_value
 from scripts.build_events import api_gateway_event, route_of
 from tests.builders import all_bodies, body, request
 

@@ -1,4 +1,5 @@
-"""The redrive command: a message move for the CRM-sync dead letters, a replay for the ingest ones."""
+"""``cxbridge redrive``: a message move for the CRM-sync dead letters (the queue found from the stack), a
+replay for the ingest ones."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from moto import mock_aws
 
 from cxbridge.calls.store import DynamoSyncStatusStore
 from cxbridge.crm.queue import SqsJobQueue
+from cxbridge_cli.queues import move_by_hand, queue_arn, start_redrive
+from cxbridge_cli.replay import replay_ingest
+from cxbridge_cli.stack import Aws, read_stack
 from scripts.build_events import api_gateway_event
-from scripts.redrive import dead_letter_queue_arn, move_by_hand, redrive, replay_ingest
 from tests.builders import body
 from tests.integration.conftest import TABLE
 
@@ -31,7 +34,7 @@ def test_redrive_starts_a_move_task_back_to_the_source_queue() -> None:
             {"TaskHandle": "handle-1"},
             {"SourceArn": DLQ_ARN, "MaxNumberOfMessagesPerSecond": 50},
         )
-        assert redrive(sqs, DLQ_ARN, rate=50) == {"TaskHandle": "handle-1"}
+        assert start_redrive(sqs, DLQ_ARN, rate=50) == {"TaskHandle": "handle-1"}
         stub.assert_no_pending_responses()
 
 
@@ -45,7 +48,8 @@ def test_the_dead_letter_queue_is_found_through_the_stack_outputs() -> None:
         "Outputs": {"CrmSyncDeadLetterQueueUrl": {"Value": dlq}},
     }
     cloudformation.create_stack(StackName="cxbridge", TemplateBody=json.dumps(template))
-    assert dead_letter_queue_arn(cloudformation, sqs, "cxbridge", "crm-sync") == DLQ_ARN
+    stack = read_stack(Aws(), "cxbridge")
+    assert queue_arn(sqs, stack.output("CrmSyncDeadLetterQueueUrl")) == DLQ_ARN
 
 
 @mock_aws

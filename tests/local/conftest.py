@@ -32,13 +32,13 @@ def local_stack() -> Iterator[dict[str, str]]:
     urls: dict[str, str] = {}
     deadline = time.monotonic() + 120
     for line in proc.stdout:
-        for name in ("API", "CRM", "Genesys"):
-            match = re.match(rf"{name}\s+(http://127\.0\.0\.1:\d+)", line)
+        for name in ("API", "CRM", "Genesys", "AWS (moto)"):
+            match = re.match(rf"{re.escape(name)}\s+(http://127\.0\.0\.1:\d+)", line)
             if match:
                 urls[name] = match.group(1)
         if line.startswith("Ctrl-C") or time.monotonic() > deadline:
             break
-    assert set(urls) == {"API", "CRM", "Genesys"}, urls
+    assert set(urls) == {"API", "CRM", "Genesys", "AWS (moto)"}, urls
     # Keep reading its output: a full pipe would block the stack's log writes and so every request.
     tail: list[str] = []
     reader = threading.Thread(target=lambda: tail.extend(proc.stdout or ()), daemon=True)

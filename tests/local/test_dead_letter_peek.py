@@ -7,7 +7,7 @@ import json
 import boto3
 from moto import mock_aws
 
-from local.stack import peek_all
+from cxbridge_cli.queues import peek_all
 
 
 def test_every_dead_letter_is_read_and_left_in_the_queue() -> None:

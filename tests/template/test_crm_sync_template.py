@@ -36,15 +36,17 @@ def test_worker_consumes_the_crm_sync_queue_with_partial_batch_failures_and_a_co
 
 
 def test_each_sinks_default_batch_fits_the_worker_timeout(sam: dict[str, Any]) -> None:
-    """One token fetch, then the sink's requests one after another, and the worker's settle reserve."""
+    """One token fetch (and Dataverse's one table check), then the sink's requests one after another,
+    and the worker's settle reserve."""
+    from cxbridge.crm.dynamics import DEFAULT_BATCH_SIZE
     from cxbridge.crm.sync import SETTLE_RESERVE_S
 
     timeout = function(sam, "CrmSyncWorkerFunction")["Timeout"]
     request_s = sam["Parameters"]["HttpTimeoutSeconds"]["Default"]
-    per_request = {"Salesforce": 200, "Dynamics": 1, "AutomationAnywhere": 1}  # records per request
+    per_request = {"Salesforce": 200, "Dynamics": DEFAULT_BATCH_SIZE, "AutomationAnywhere": 1}  # records per request
     for sink, records in per_request.items():
         batch = sam["Parameters"][f"CrmSyncBatchSize{sink}"]["Default"]
-        requests = 1 + -(-batch // records)
+        requests = 1 + (sink == "Dynamics") + -(-batch // records)
         assert requests * request_s + SETTLE_RESERVE_S <= timeout, sink
 
 
@@ -85,3 +87,16 @@ def test_worker_state_table_is_encrypted_with_ttl(sam: dict[str, Any]) -> None:
     props = sam["Resources"]["WorkerStateTable"]["Properties"]
     assert props["SSESpecification"] == {"SSEEnabled": True}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+
+
+def test_bot_claims_fit_the_queue_a_redriven_job_can_meet_and_resolve_them(sam: dict[str, Any]) -> None:
+    """A claim is taken for a deploy under way only within one worker invocation, and outlives every job
+    for its call (14 days across the queue and its DLQ), so a redrive finds it and looks the run up."""
+    from cxbridge.crm.sinks import AutomationAnywhereConnection
+    from cxbridge.crm.worker_state import LEDGER_TTL_S
+
+    in_flight = AutomationAnywhereConnection.model_fields["in_flight_s"].default
+    assert in_flight <= function(sam, "CrmSyncWorkerFunction")["Timeout"]
+    assert in_flight <= sam["Resources"]["CrmSyncQueue"]["Properties"]["VisibilityTimeout"]
+    for queue in ("CrmSyncQueue", "CrmSyncDeadLetterQueue"):
+        assert sam["Resources"][queue]["Properties"]["MessageRetentionPeriod"] <= LEDGER_TTL_S

@@ -8,7 +8,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "cxbridge" / "cxbridge"
-FEATURES = {"core", "genesys", "calls", "crm", "workitems", "toil"}
+FEATURES = {"core", "genesys", "calls", "crm", "workitems", "toil", "transcripts"}
 
 
 def test_the_layer_root_holds_only_feature_packages() -> None:

@@ -97,7 +97,11 @@ def test_crm_sync_failure_rate_alarm_uses_our_metrics(sam: dict[str, Any]) -> No
 
 @pytest.mark.parametrize(
     ("alarm", "queue"),
-    [("CrmSyncDeadLetterAlarm", "CrmSyncDeadLetterQueue"), ("IngestDeadLetterAlarm", "IngestDeadLetterQueue")],
+    [
+        ("CrmSyncDeadLetterAlarm", "CrmSyncDeadLetterQueue"),
+        ("IngestDeadLetterAlarm", "IngestDeadLetterQueue"),
+        ("TranscriptDeadLetterAlarm", "TranscriptDeadLetterQueue"),
+    ],
 )
 def test_any_dead_letter_alarms(sam: dict[str, Any], alarm: str, queue: str) -> None:
     props = alarms(sam)[alarm]
@@ -122,7 +126,8 @@ def test_backlog_age_breaker_api_and_throttle_alarms(sam: dict[str, Any]) -> Non
     assert api["errorRate"]["Expression"] == "IF(requests > 0, 100 * errors / requests, 0)"
     throttled = {
         m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
-        for m in all_alarms["LambdaThrottlesAlarm"]["Metrics"]
+        for alarm in ("LambdaThrottlesAlarm", "TranscriptThrottlesAlarm")
+        for m in all_alarms[alarm]["Metrics"]
         if "MetricStat" in m
     }
     assert throttled == set(FUNCTIONS)

@@ -19,7 +19,6 @@ ROUTES = {
     ("/workitems", "get"): "WorkitemsApiFunction",
     ("/workitems/{workitemId}", "get"): "WorkitemsApiFunction",
     ("/workitems/{workitemId}", "patch"): "WorkitemsApiFunction",
-    ("/openapi.json", "get"): "WorkitemsApiFunction",
     ("/genesys/workitems", "post"): "WorkitemEventsFunction",
 }
 

@@ -189,12 +189,6 @@ def test_genesys_events_update_the_row_and_a_close_settles_it(stack: WorkitemSta
     assert json.loads(receiver.calls[0][1])["customFields"] == {"claim_id_identifier": "CL-42"}
 
 
-def test_the_openapi_route_serves_the_committed_document(stack: WorkitemStack) -> None:
-    from scripts.openapi import DOCUMENT
-
-    assert stack.api("GET", "/openapi.json") == (200, json.loads(DOCUMENT.read_text()))
-
-
 def test_events_of_other_topics_or_workitems_are_refused_or_ignored(stack: WorkitemStack) -> None:
     wrong_topic = {"detail": {"topicName": "v2.detail.events.conversation.c-1.acw", "eventBody": {}}}
     status, answer = stack.post_event(wrong_topic)

@@ -55,6 +55,16 @@ def make_sink(
     )
 
 
+def test_no_deploy_starts_once_the_time_left_is_used_up(
+    control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
+) -> None:
+    results = make_sink(control_room, ledger, clock).write([outcome(1)], lambda: False)
+
+    assert (results[0].status, results[0].reason) == (WriteStatus.TRANSIENT, "time-budget")
+    assert control_room.state()["deployments"] == []
+    assert ledger.get("conv-0001") is None
+
+
 def test_deploy_sends_typed_inputs_and_records_the_deployment(
     control_room: AutomationAnywhereSandbox, ledger: InMemoryBotDeploymentLedger, clock: FakeClock
 ) -> None:

@@ -84,6 +84,16 @@ def test_more_than_max_batch_is_split(salesforce: SalesforceSandbox) -> None:
     assert len(stored(salesforce)) == 201
 
 
+def test_no_further_request_starts_once_the_time_left_is_used_up(salesforce: SalesforceSandbox) -> None:
+    budget = iter([True])
+
+    results = make_sink(salesforce).write([outcome(n) for n in range(201)], lambda: next(budget, False))
+
+    assert salesforce.requests("upsert") == 1
+    assert {r.status for r in results[:200]} == {WriteStatus.WRITTEN}
+    assert (results[200].status, results[200].reason) == (WriteStatus.TRANSIENT, "time-budget")
+
+
 def test_per_record_errors_go_to_their_own_conversation(salesforce: SalesforceSandbox) -> None:
     salesforce.configure(required_fields=["Disposition__c"])
     outcomes = [outcome(n, disposition=None if n in (2, 4) else "Resolved") for n in range(1, 6)]

@@ -133,3 +133,14 @@ def test_without_keys_every_callback_is_refused() -> None:
 
     with pytest.raises(CallbackRefused):
         service.settle_callback("d-1", "COMPLETED", callback_token.sign(b"k" * 32, CID))
+
+
+def test_an_entry_claimed_before_contents_were_recorded_settles_as_before() -> None:
+    v1 = wrapped_up("w-sale", 1_000)
+    ledger, store, queues, service = setup(v1)
+    assert ledger.claim(CID, "") is None  # what a pre-upgrade entry reads as
+    ledger.record_deployment(CID, "d-1")
+
+    assert service.settle("d-1", "COMPLETED") == "synced"
+    assert store.records[CID].sync_status is SyncStatus.SYNCED
+    assert queues.jobs == []

@@ -19,7 +19,7 @@ from cxbridge.genesys.ports import CustomerIdentity
 from tests.fakes.crm import InMemoryBreakerStore, InMemoryLookupCache, InMemorySyncStatusStore
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 KNOWN = {"+15550100001": "003A", "+15550100002": "003B"}
 
@@ -81,7 +81,9 @@ class Sink:
     def __init__(self) -> None:
         self.written: list[CrmOutcome] = []
 
-    def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+    def write(
+        self, outcomes: Sequence[CrmOutcome], may_send: Callable[[], bool] = lambda: True, /
+    ) -> list[CrmWriteResult]:
         self.written.extend(outcomes)
         return [CrmWriteResult(o.conversation_id, WriteStatus.WRITTEN) for o in outcomes]
 

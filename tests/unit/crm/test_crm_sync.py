@@ -14,12 +14,12 @@ from cxbridge.calls.record import CallRecord, SyncStatus, merge
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
 from cxbridge.crm.breaker import BreakerPolicy, BreakerState
 from cxbridge.crm.job import CrmJob
-from cxbridge.crm.outcome import CrmOutcome, CrmWriteResult
-from cxbridge.crm.sync import Action, CrmSyncService, RetryPolicy, SyncItem
+from cxbridge.crm.outcome import CrmOutcome, CrmWriteResult, no_deadline, not_sent
+from cxbridge.crm.sync import Action, CrmSyncService, Decision, RetryPolicy, SyncItem
 from tests.fakes.crm import InMemoryBreakerStore, InMemorySyncStatusStore
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 
 def record(cid: str, code: str | None = "w-1", version: int = 1) -> CallRecord:
@@ -49,7 +49,9 @@ class ScriptedCrm:
     rows: dict[str, CrmOutcome] = field(default_factory=dict)
     requests: int = 0
 
-    def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+    def write(
+        self, outcomes: Sequence[CrmOutcome], may_send: Callable[[], bool] = no_deadline, /
+    ) -> list[CrmWriteResult]:
         self.requests += 1
         results = []
         for o in outcomes:
@@ -138,7 +140,9 @@ def test_a_record_that_changed_while_being_written_is_written_again() -> None:
     store = InMemorySyncStatusStore([record("c1")])
 
     class Racing(ScriptedCrm):
-        def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+        def write(
+            self, outcomes: Sequence[CrmOutcome], may_send: Callable[[], bool] = no_deadline, /
+        ) -> list[CrmWriteResult]:
             store.records["c1"] = replace(store.records["c1"], version=9)  # an event lands meanwhile
             return super().write(outcomes)
 
@@ -152,7 +156,9 @@ def test_an_older_write_landing_after_a_newer_one_was_marked_reopens_the_record(
     newer = replace(record("c1", code="w-new", version=2), sync_status=SyncStatus.SYNCED)
 
     class Overtaken(ScriptedCrm):
-        def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+        def write(
+            self, outcomes: Sequence[CrmOutcome], may_send: Callable[[], bool] = no_deadline, /
+        ) -> list[CrmWriteResult]:
             if not self.requests:
                 store.records["c1"] = newer  # the other worker wrote w-new and marked it meanwhile
             return super().write(outcomes)  # then our w-old lands in the CRM
@@ -168,7 +174,7 @@ def test_an_older_write_landing_after_a_newer_one_was_marked_reopens_the_record(
 
 def test_a_run_of_failures_opens_the_breaker_and_later_batches_are_delayed_without_calls() -> None:
     store = InMemorySyncStatusStore([record(f"c{i}") for i in range(3)])
-    crm = ScriptedCrm(answer={f"c{i}": WriteStatus.THROTTLED for i in range(3)}, max_batch=1)  # 3 requests
+    crm = ScriptedCrm(answer={f"c{i}": WriteStatus.TRANSIENT for i in range(3)}, max_batch=1)  # 3 requests
     breaker = InMemoryBreakerStore()
     service(crm, store, breaker).sync([item(f"c{i}") for i in range(3)])
     assert breaker.state.is_open(1000.0)
@@ -185,6 +191,50 @@ def test_one_throttled_request_for_many_records_counts_once_toward_the_breaker()
     breaker = InMemoryBreakerStore()
     service(crm, store, breaker).sync([item(f"c{i}") for i in range(50)])
     assert breaker.state == BreakerState(failures=1)
+
+
+def test_the_first_throttled_request_stops_the_batch_and_the_rest_waits_at_least_as_long() -> None:
+    store = InMemorySyncStatusStore([record(f"c{i}") for i in range(4)])
+    crm = ScriptedCrm(answer={"c0": WriteStatus.THROTTLED}, max_batch=1)
+    decisions = service(crm, store).sync([item(f"c{i}") for i in range(4)])
+    assert crm.requests == 1
+    assert all(d.action is Action.RETRY and d.throttled and d.delay_s >= 7 for d in decisions.values())
+    assert not crm.rows
+
+
+def test_failures_within_a_batch_open_the_breaker_at_once_and_stop_the_batch() -> None:
+    store = InMemorySyncStatusStore([record(f"c{i}") for i in range(6)])
+    crm = ScriptedCrm(answer={f"c{i}": WriteStatus.TRANSIENT for i in range(6)}, max_batch=1)
+    breaker = InMemoryBreakerStore()
+    decisions = service(crm, store, breaker).sync([item(f"c{i}") for i in range(6)])
+    assert crm.requests == 3  # the threshold
+    assert breaker.state.is_open(1000.0)
+    assert [decisions[f"m-c{i}"].reason for i in range(3, 6)] == ["breaker-open"] * 3
+    assert all(decisions[f"m-c{i}"].delay_s >= 60 for i in range(3, 6))
+
+
+def test_a_request_with_a_failed_record_does_not_close_the_breaker_for_another_that_got_through() -> None:
+    store = InMemorySyncStatusStore([record("ok"), record("down")])
+    breaker = InMemoryBreakerStore()
+    breaker.state = BreakerState(failures=1)
+    service(ScriptedCrm(answer={"down": WriteStatus.TRANSIENT}), store, breaker).sync([item("ok"), item("down")])
+    assert breaker.state == BreakerState(failures=2)
+
+
+def test_records_a_sink_left_unsent_for_time_go_back_at_once_and_count_for_nothing() -> None:
+    class Slow(ScriptedCrm):
+        def write(
+            self, outcomes: Sequence[CrmOutcome], may_send: Callable[[], bool] = no_deadline, /
+        ) -> list[CrmWriteResult]:
+            written = super().write(outcomes[:1])
+            return written + [not_sent(o.conversation_id) for o in outcomes[1:]]
+
+    store = InMemorySyncStatusStore([record("c0"), record("c1")])
+    breaker = InMemoryBreakerStore()
+    decisions = service(Slow(), store, breaker).sync([item("c0"), item("c1")])
+    assert decisions["m-c1"] == Decision(Action.RETRY, reason="time-budget")
+    assert store.records["c1"].sync_status is SyncStatus.PENDING
+    assert breaker.state == BreakerState()
 
 
 def test_a_success_after_the_cool_down_closes_the_breaker() -> None:
@@ -227,7 +277,9 @@ class FlakyCrm:
         self.rows: dict[str, int] = {}  # key -> number of rows with that key (an upsert keeps it at 1)
         self.whole_request_failures = 0
 
-    def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+    def write(
+        self, outcomes: Sequence[CrmOutcome], may_send: Callable[[], bool] = no_deadline, /
+    ) -> list[CrmWriteResult]:
         if self.rnd.random() < self.flaky / 4:
             self.whole_request_failures += 1
             raise UpstreamFailure(WriteStatus.TRANSIENT, "timeout")
@@ -324,7 +376,9 @@ class HangingCrm:
         self.clock, self.store, self.hanging = clock, store, hanging
         self.rows: dict[str, int] = {}
 
-    def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+    def write(
+        self, outcomes: Sequence[CrmOutcome], may_send: Callable[[], bool] = no_deadline, /
+    ) -> list[CrmWriteResult]:
         (o,) = outcomes
         written_before = [cid for cid, n in self.rows.items() if n]
         assert all(self.store.records[cid].sync_status is SyncStatus.SYNCED for cid in written_before)

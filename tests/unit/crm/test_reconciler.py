@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from cxbridge.calls.event import CallEvent, EventKind
@@ -11,12 +11,10 @@ from cxbridge.crm.bot_callback import BotCallbackService
 from cxbridge.crm.outcome import record_content
 from cxbridge.crm.reconciler import BotPath, Reconciler, worst_case_s
 from cxbridge.crm.sync import RetryPolicy
-from tests.fakes.crm import InMemorySyncStatusStore
+from tests.fakes.crm import InMemoryStrandedRecords as Stranded
 from tests.fakes.ledger import InMemoryBotDeploymentLedger
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from cxbridge.crm.job import CrmJob
 
 NOW = 1_764_600_000.0  # 2025-12-01T14:40Z
@@ -26,34 +24,6 @@ WORST_CASE_S = worst_case_s(RetryPolicy(base_s=2, cap_s=900, max_receives=10), b
 def pending(cid: str) -> CallRecord:
     event = CallEvent(EventKind.ACW, cid, "agent", int(NOW * 1000) - 20_000_000, user_id="u", wrapup_code_id="w")
     return replace(merge(None, event).record, version=1)
-
-
-@dataclass
-class Stranded(InMemorySyncStatusStore):
-    """The in-memory store with the reconciler's query: ``touched`` is each record's last write (ms)."""
-
-    touched: dict[str, int] = field(default_factory=dict)
-    requeued: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        super().__init__()
-
-    def stranded(self, call_dates: Sequence[str], quiet_since_ms: int) -> list[CallRecord]:
-        return [
-            r
-            for cid, r in self.records.items()
-            if r.sync_status is SyncStatus.PENDING
-            and r.call_date in call_dates
-            and max(self.touched.get(cid, 0), self.requeued.get(cid, 0)) < quiet_since_ms
-        ]
-
-    def mark_requeued(self, conversation_id: str, now_ms: int, quiet_since_ms: int) -> bool:
-        if self.records[conversation_id].sync_status is not SyncStatus.PENDING:
-            return False
-        if self.requeued.get(conversation_id, 0) >= quiet_since_ms:
-            return False
-        self.requeued[conversation_id] = now_ms
-        return True
 
 
 class Jobs:
@@ -123,3 +93,23 @@ def test_a_bot_run_still_going_gets_a_job_that_asks_again() -> None:
 
     assert (report.settled, report.requeued) == (0, 1)
     assert store.records["bot"].sync_status is SyncStatus.PENDING
+
+
+class ExpiredLookups(InMemoryBotDeploymentLedger):
+    """A ledger whose reverse lookups (deployment to conversation) have passed their TTL."""
+
+    def conversation_for(self, deployment_id: str) -> str | None:
+        return None
+
+
+def test_a_bot_run_whose_lookup_entry_expired_gets_a_job_instead() -> None:
+    store, jobs, ledger = Stranded(), Jobs(), ExpiredLookups()
+    record = pending("bot")
+    store.records = {"bot": record}
+    assert ledger.claim("bot", record_content(record)) is None
+    ledger.record_deployment("bot", "d-1")
+    bots = BotPath(ledger, ControlRoom({"d-1": "COMPLETED"}), BotCallbackService(ledger, store, jobs, jobs))
+
+    report = reconciler(store, jobs, bots).run()
+
+    assert (report.settled, report.requeued) == (0, 1)

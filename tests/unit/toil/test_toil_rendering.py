@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from cxbridge.toil.page import render_html
 from cxbridge.toil.rules import (
     DispositionRef,
     Period,
@@ -16,7 +17,7 @@ from cxbridge.toil.rules import (
     build_report,
     name_tallies,
 )
-from scripts.toil import render_html, render_table
+from scripts.toil import render_table
 
 
 def calls(n: int, handle_s: int) -> Tally:

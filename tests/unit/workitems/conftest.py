@@ -90,7 +90,7 @@ class World:
             self.scheduler,
             closer,
             worktypes,
-            id_key=ID_KEY,
+            id_key=lambda: ID_KEY,
             callback_hosts=frozenset({"crm.example.com"}),
             claim_lease_s=60,
             clock=self.clock,

@@ -7,7 +7,8 @@ fields over time, so unknown keys are ignored. We require only what we key and o
 (``wrapupNotes``) are ``SecretStr``: parsed, never printed, never stored.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic evaluates annotations at class creation, and strings
+# are compiled there, at cold start (docs/decisions.md, issue 15).
 
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -15,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cxbridge.calls.event import CallEvent, EventKind
-from cxbridge.core.text import GenesysId, PlainId, SafeText, WrapupCodeId  # noqa: TC001 - pydantic reads them
+from cxbridge.core.text import GenesysId, PlainId, SafeText, WrapupCodeId
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 # Epoch milliseconds up to the end of year 9999, the last instant a date can hold.

@@ -21,7 +21,6 @@ from cxbridge.calls.settings import ingest_settings
 from cxbridge.core import apigw
 from cxbridge.core.errors import FieldError, InvalidRequest, RequestRejected, TransientFailure
 from cxbridge.core.observability import logger, metrics
-from cxbridge.genesys.envelope import EventBridgeEnvelope
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,6 +53,9 @@ def parse_call_event(body: dict[str, Any], kind: EventKind, not_after_ms: int | 
     route = ROUTES[kind]
     payload, prefix = body, ""
     if isinstance(body.get("detail"), dict):
+        # Only EventBridge deliveries carry the envelope; an API Gateway request never builds its model.
+        from cxbridge.genesys.envelope import EventBridgeEnvelope  # noqa: PLC0415
+
         try:
             envelope = EventBridgeEnvelope.model_validate(body)
         except ValidationError as exc:

@@ -75,6 +75,21 @@ def response(status: int, payload: dict[str, Any], headers: dict[str, str] | Non
     }
 
 
+def html_response(status: int, page: str) -> dict[str, Any]:
+    """A proxy response with an HTML page (one that loads nothing from elsewhere)."""
+    headers = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    }
+    return {"statusCode": status, "headers": headers, "body": page}
+
+
+def wants_html(event: dict[str, Any]) -> bool:
+    """True when the caller asks for a page: ``Accept`` names ``text/html`` (as a browser's does)."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    return "text/html" in str(headers.get("accept") or "")
+
+
 def rejection(exc: RequestRejected) -> dict[str, Any]:
     """The 4xx response for a rejected request, listing each field at fault."""
     payload: dict[str, Any] = {"error": exc.reason, "message": exc.message}

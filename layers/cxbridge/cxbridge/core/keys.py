@@ -34,10 +34,3 @@ def keys_from(secret: Any) -> Keys:
     if current is None:
         raise ValueError("the key secret has no current key")
     return Keys(current.encode(), previous.encode() if previous else None)
-
-
-def read_keys(secret_name: str, max_age_s: int) -> Keys:
-    """The keys in ``secret_name``, through Powertools Parameters' cache."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - only the functions that sign
-
-    return keys_from(parameters.get_secret(secret_name, transform="json", max_age=max_age_s))

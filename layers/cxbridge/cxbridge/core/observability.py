@@ -7,18 +7,18 @@ a card number, an SSN or free text out of the function.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+from cxbridge.core.masking import MASK, mask_text
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
     from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 
 METRICS_NAMESPACE = "cxbridge"
-MASK = "***"
 
 # Genesys fields that carry customer contact data or agent free text: masked whatever their value.
 SENSITIVE_KEYS = frozenset(
@@ -59,19 +59,6 @@ _TRUSTED_KEYS = frozenset(
         "deploymentId",
     }
 )
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Any run of 7+ digits, optionally split by spaces, dots, dashes or brackets (phones, cards, SSNs, accounts),
-# except an ISO date or time, which is kept readable.
-_DIGIT_RUN = re.compile(r"(?<![\w])(?!\d{4}-\d{2}-\d{2})\+?\(?\d(?:[\s().-]{0,2}\d){6,}(?![\w])")
-_TEL_URI = re.compile(r"\b(?:tel|sip|sips):[^\s\"',;]+", re.IGNORECASE)
-
-
-def mask_text(text: str) -> str:
-    """Replace e-mail addresses, phone/card/SSN-like digit runs and tel/sip URIs in free text."""
-    text = _TEL_URI.sub(MASK, text)
-    text = _EMAIL.sub(MASK, text)
-    return _DIGIT_RUN.sub(MASK, text)
 
 
 def mask_value(value: Any, key: str | None = None) -> Any:

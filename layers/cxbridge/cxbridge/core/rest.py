@@ -18,7 +18,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import OAuth2, OAuthFlowClientCredentials, OAuthFlows
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict
 
@@ -30,6 +29,7 @@ from cxbridge.core.observability import logger, metrics
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
+    from aws_lambda_powertools.event_handler.openapi.models import OAuth2
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 
@@ -69,6 +69,13 @@ def requires(scope: str) -> list[dict[str, list[str]]]:
 
 def oauth_scheme() -> OAuth2:
     """The callers' OAuth 2.0 client-credentials flow and its scopes."""
+    # Powertools' OpenAPI models (~60 ms of pydantic builds) serve the document only, not validation.
+    from aws_lambda_powertools.event_handler.openapi.models import (  # noqa: PLC0415
+        OAuth2,
+        OAuthFlowClientCredentials,
+        OAuthFlows,
+    )
+
     flow = OAuthFlowClientCredentials(tokenUrl=TOKEN_URL, scopes=dict(SCOPES))
     return OAuth2(flows=OAuthFlows(clientCredentials=flow), description="Cognito app client credentials")
 

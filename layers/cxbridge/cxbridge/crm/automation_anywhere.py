@@ -34,7 +34,7 @@ from cxbridge.core.http import (
 from cxbridge.core.observability import logger
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
 from cxbridge.crm import callback_token
-from cxbridge.crm.outcome import RUN_COMPLETED, RUN_FAILED, CrmWriteResult, MappingError
+from cxbridge.crm.outcome import RUN_COMPLETED, RUN_FAILED, CrmWriteResult, MappingError, no_deadline, not_sent
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -107,9 +107,11 @@ class AutomationAnywhereSink:
         self._in_flight_s = in_flight_s
         self._clock = clock
 
-    def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+    def write(
+        self, outcomes: Sequence[CrmOutcome], may_send: Callable[[], bool] = no_deadline, /
+    ) -> list[CrmWriteResult]:
         """One result per outcome, in order: SUBMITTED once a run is deployed (now or before)."""
-        return [self._deploy(outcome) for outcome in outcomes]
+        return [self._deploy(o) if may_send() else not_sent(o.conversation_id) for o in outcomes]
 
     def _payload(self, outcome: CrmOutcome) -> dict[str, Any]:
         bot_input = {
@@ -135,7 +137,7 @@ class AutomationAnywhereSink:
         if entry.settled:  # this content's run already completed: the CRM holds it
             return CrmWriteResult(cid, WriteStatus.WRITTEN, crm_id=entry.deployment_id)
         if self._clock() - entry.claimed_at < self._in_flight_s:
-            if entry.deployment_id is not None and entry.content == outcome.content:
+            if entry.deployment_id is not None and entry.holds(outcome.content):
                 return CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=entry.deployment_id)
             return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="deployment-in-flight")
         if entry.deployment_id is None:
@@ -151,12 +153,12 @@ class AutomationAnywhereSink:
                 self._ledger.forget(cid)  # a failed run holds nothing: a later job may deploy again
             else:
                 self._ledger.settle(cid, deployment_id)
-            if entry.content != outcome.content and again:
+            if not entry.holds(outcome.content) and again:
                 return self._deploy(outcome, again=False)  # the older run ended: send this version
             if status in RUN_FAILED:
                 return CrmWriteResult(cid, WriteStatus.PERMANENT, reason=f"bot:{status}")
             return CrmWriteResult(cid, WriteStatus.WRITTEN, crm_id=deployment_id)
-        if entry.content == outcome.content:
+        if entry.holds(outcome.content):
             return CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=deployment_id)  # its callback settles
         return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="previous-run-in-flight")
 

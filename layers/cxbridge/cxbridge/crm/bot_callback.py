@@ -84,7 +84,7 @@ class BotCallbackService:
                 record = self._records.current([conversation_id]).get(conversation_id)
                 if record is None:
                     raise UnknownDeployment(deployment_id)
-                if record_content(record) != entry.content:
+                if not entry.holds(record_content(record)):
                     return self._supersede(record)
                 try:
                     self._records.mark_synced(record, deployment_id)
@@ -94,7 +94,7 @@ class BotCallbackService:
             raise VersionConflict(conversation_id)
         record = self._records.current([conversation_id]).get(conversation_id)
         self._ledger.forget(conversation_id)
-        if record is not None and record_content(record) != entry.content:
+        if record is not None and not entry.holds(record_content(record)):
             return self._supersede(record)
         self._records.mark_failed(conversation_id, f"bot:{status}")
         body = CrmJob.from_record(record).model_dump_json(exclude_none=True) if record else conversation_id

@@ -11,9 +11,14 @@ import json
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
+from cxbridge.core.upstream import WriteStatus
+
 if TYPE_CHECKING:
     from cxbridge.calls.record import CallRecord
-    from cxbridge.core.upstream import WriteStatus
+
+
+# The reason of a record not sent because the invocation's time left could not cover another request.
+TIME_BUDGET = "time-budget"
 
 
 class MappingError(ValueError):
@@ -89,6 +94,16 @@ class CrmWriteResult:
     crm_id: str | None = None
 
 
+def no_deadline() -> bool:
+    """``may_send`` for a caller with no time limit (a script, a benchmark): every request may start."""
+    return True
+
+
+def not_sent(conversation_id: str) -> CrmWriteResult:
+    """The answer for a record whose request was not started: the invocation's time left was too short."""
+    return CrmWriteResult(conversation_id, WriteStatus.TRANSIENT, reason=TIME_BUDGET)
+
+
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
     """A bot deployment we intended (``claimed_at``, epoch s) for the record ``content``, once known the
@@ -99,6 +114,11 @@ class LedgerEntry:
     deployment_id: str | None = None
     content: str = ""
     settled: bool = False
+
+    def holds(self, content: str) -> bool:
+        """Whether this entry's run was given ``content``. An entry claimed before contents were recorded
+        (empty) is taken as given it: its run is judged as it was before."""
+        return not self.content or self.content == content
 
 
 # Run statuses the Control Room reports (crm-rpa-facts 3.3): the ones that end a run.

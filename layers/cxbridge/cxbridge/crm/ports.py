@@ -57,8 +57,12 @@ class CrmSink(Protocol):
 
     max_batch: int
 
-    def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
-        """One result per outcome, in order; never raises for a single record's failure."""
+    def write(self, outcomes: Sequence[CrmOutcome], may_send: Callable[[], bool] = ..., /) -> list[CrmWriteResult]:
+        """One result per outcome, in order; never raises for a single record's failure.
+
+        The sink asks ``may_send`` before each request; when it says no, the records not sent get
+        ``outcome.not_sent`` (``TRANSIENT``, reason ``time-budget``).
+        """
         ...
 
 

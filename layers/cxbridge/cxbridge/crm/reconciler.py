@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from cxbridge.core.errors import VersionConflict
+from cxbridge.crm.bot_callback import UnknownDeployment
 from cxbridge.crm.job import CrmJob
 from cxbridge.crm.outcome import RUN_COMPLETED, RUN_FAILED
 
@@ -99,5 +101,8 @@ class Reconciler:
         status = self._bots.control_room.run_status(entry.deployment_id)
         if status is None or (status not in RUN_COMPLETED and status not in RUN_FAILED):
             return False  # still running, or unknown: a new job asks again when it comes
-        self._bots.callback.settle(entry.deployment_id, status)
+        try:
+            self._bots.callback.settle(entry.deployment_id, status)
+        except (UnknownDeployment, VersionConflict):  # its lookup entry expired, or the record kept changing
+            return False  # a new job settles it instead
         return True

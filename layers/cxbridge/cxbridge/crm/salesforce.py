@@ -22,10 +22,10 @@ from cxbridge.core.http import (
 )
 from cxbridge.core.observability import logger
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
-from cxbridge.crm.outcome import CrmWriteResult, MappingError
+from cxbridge.crm.outcome import CrmWriteResult, MappingError, no_deadline, not_sent
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from cxbridge.core.oauth import AccessToken, TokenCache
     from cxbridge.crm.outcome import CrmOutcome
@@ -111,7 +111,9 @@ class SalesforceSink:
         self.mapping = mapping
         self._http = AuthorizedHttp(SYSTEM, tokens, session=session, timeout_s=timeout_s)
 
-    def write(self, outcomes: Sequence[CrmOutcome]) -> list[CrmWriteResult]:
+    def write(
+        self, outcomes: Sequence[CrmOutcome], may_send: Callable[[], bool] = no_deadline, /
+    ) -> list[CrmWriteResult]:
         """One result per outcome, in order; more than ``max_batch`` outcomes go in several requests.
 
         A conversation given twice is sent once, with its last outcome (Salesforce rejects both copies
@@ -127,7 +129,10 @@ class SalesforceSink:
             results = {}
             for start in range(0, len(unique), self.max_batch):
                 ids = [outcome.conversation_id for outcome in unique[start : start + self.max_batch]]
-                results.update(self._upsert(ids, records[start : start + self.max_batch]))
+                if may_send():
+                    results.update(self._upsert(ids, records[start : start + self.max_batch]))
+                else:
+                    results.update({cid: not_sent(cid) for cid in ids})
         return [results[outcome.conversation_id] for outcome in outcomes]
 
     def _record(self, outcome: CrmOutcome) -> dict[str, Any]:

@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cxbridge.core.oauth import TokenCache
 from cxbridge.crm.automation_anywhere import AutomationAnywhereMapping, AutomationAnywhereSink
-from cxbridge.crm.dynamics import DynamicsMapping, DynamicsSink
+from cxbridge.crm.dynamics import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_PARALLEL_REQUESTS,
+    MAX_BATCH_SIZE,
+    MAX_PARALLEL_REQUESTS,
+    DynamicsMapping,
+    DynamicsSink,
+)
 from cxbridge.crm.dynamics_lookup import DynamicsLookup  # noqa: TC001 - pydantic reads it
 from cxbridge.crm.oauth import AutomationAnywhereTokenSource, EntraTokenSource, SalesforceTokenSource
 from cxbridge.crm.salesforce import SalesforceMapping, SalesforceSink
@@ -38,11 +45,17 @@ class SalesforceConnection(_Doc):
 
 
 class DynamicsConnection(_Doc):
-    """``{"org_url": "https://contoso.crm.dynamics.com", "tenant_id": "...", "mapping": {...}}``"""
+    """``{"org_url": "https://contoso.crm.dynamics.com", "tenant_id": "...", "mapping": {...}}``
+
+    ``batch_size``: targets per UpsertMultiple request; ``parallel_requests``: single upserts in flight
+    at once where the table cannot take UpsertMultiple (or ``mapping.write_mode`` is ``single``).
+    """
 
     org_url: str = Field(pattern=r"^https?://")
     tenant_id: str = Field(min_length=1)
     login_base_url: str = Field(default="https://login.microsoftonline.com", pattern=r"^https?://")
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE)
+    parallel_requests: int = Field(default=DEFAULT_PARALLEL_REQUESTS, ge=1, le=MAX_PARALLEL_REQUESTS)
     mapping: DynamicsMapping
     lookup: DynamicsLookup | None = None  # customer lookups (issue 18); none: the assist route falls back
 
@@ -93,7 +106,14 @@ def build_sink(
         entra = EntraTokenSource(
             dyn.tenant_id, creds.client_id, creds.client_secret.get_secret_value(), dyn.org_url, dyn.login_base_url
         )
-        return DynamicsSink(dyn.mapping, dyn.org_url, TokenCache(entra, timeout_s=timeout_s), timeout_s=timeout_s)
+        return DynamicsSink(
+            dyn.mapping,
+            dyn.org_url,
+            TokenCache(entra, timeout_s=timeout_s),
+            timeout_s=timeout_s,
+            batch_size=dyn.batch_size,
+            parallel_requests=dyn.parallel_requests,
+        )
     aa = AutomationAnywhereConnection.model_validate(connection)
     cr = ControlRoomCredentials.model_validate(secret)
     if ledger is None or not callback_url or not callback_key:

@@ -18,19 +18,20 @@ from cxbridge.calls.record import SyncStatus
 from cxbridge.core.errors import VersionConflict
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus, backoff_delay
 from cxbridge.crm.breaker import BreakerPolicy, after_calls
-from cxbridge.crm.outcome import CrmOutcome, CrmWriteResult, record_content
+from cxbridge.crm.outcome import TIME_BUDGET, CrmOutcome, CrmWriteResult, record_content
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from cxbridge.calls.record import CallRecord
+    from cxbridge.crm.breaker import BreakerState
     from cxbridge.crm.contact_link import ContactLinker
     from cxbridge.crm.job import CrmJob
     from cxbridge.crm.ports import BreakerStore, CrmSink, SyncStatusStore
     from cxbridge.genesys.ports import DispositionResolver
 
+__all__ = ["TIME_BUDGET", "Action", "CrmSyncService", "Decision", "RetryPolicy", "SyncItem"]
 
-TIME_BUDGET = "time-budget"
 # Left after the last request for settling its records and answering the batch (DynamoDB, SQS).
 SETTLE_RESERVE_S = 2.0
 
@@ -67,6 +68,15 @@ class RetryPolicy:
     base_s: float = 2.0
     cap_s: float = 900.0
     max_receives: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    """Why a batch's remaining writes were not made, and how long they wait."""
+
+    reason: str
+    delay_s: float | None = None
+    throttled: bool = False
 
 
 def _seconds(ms: int | None) -> int | None:
@@ -150,30 +160,63 @@ class CrmSyncService:
         """
         self._jitter = self._rand()
         decisions, due = self._triage(items)
-        now = self._clock()
-        state = self._breaker.load()
-        if state.is_open(now):
-            for item, record in due:
-                decisions[item.message_id] = self._later(item, record, "breaker-open", state.remaining(now))
-            return decisions
         due.sort(key=lambda pair: -pair[0].receive_count)  # the ones deferred before go first
-        successes = failures = 0
-        for start in range(0, len(due), self._sink.max_batch):
-            if remaining_ms is not None and remaining_ms() < self._reserve_ms:
-                for item, _ in due[start:]:
-                    decisions[item.message_id] = Decision(Action.RETRY, reason=TIME_BUDGET)
+
+        def may_send() -> bool:
+            return remaining_ms is None or remaining_ms() >= self._reserve_ms
+
+        start, stop = 0, self._stop([], self._breaker.load())
+        while start < len(due) and stop is None:
+            if not may_send():
+                stop = _Stop(TIME_BUDGET)
                 break
-            results = self._write_chunk(due[start : start + self._sink.max_batch], decisions)
-            successes += sum(r.status in {WriteStatus.WRITTEN, WriteStatus.SUBMITTED} for r in results)
-            failures += any(r.status in {WriteStatus.THROTTLED, WriteStatus.TRANSIENT} for r in results)
-        if successes or failures:
-            # The breaker counts requests, not records: one throttled request of 200 records is one failure.
-            policy, now = self._breaker_policy, self._clock()
-            self._breaker.update(lambda s: after_calls(s, policy, successes=successes, failures=failures, now=now))
+            chunk, start = due[start : start + self._sink.max_batch], start + self._sink.max_batch
+            results = self._write_chunk(chunk, decisions, may_send)
+            stop = self._stop(results, self._count(results))
+        if stop is not None:
+            for item, record in due[start:]:
+                decisions[item.message_id] = self._defer(item, record, stop)
         return decisions
 
+    def _stop(self, results: Sequence[CrmWriteResult], breaker: BreakerState) -> _Stop | None:
+        """Why the batch's remaining writes must wait, if they must: a 429, or an open breaker."""
+        throttled = [r for r in results if r.status is WriteStatus.THROTTLED]
+        if throttled:  # the CRM said slow down: the rest waits at least as long
+            retry_after = max(r.retry_after_s or 0.0 for r in throttled)
+            return _Stop(throttled[0].reason or str(WriteStatus.THROTTLED), retry_after, throttled=True)
+        now = self._clock()
+        if breaker.is_open(now):
+            return _Stop("breaker-open", breaker.remaining(now))
+        return None
+
+    def _defer(self, item: SyncItem, record: CallRecord, stop: _Stop) -> Decision:
+        if stop.reason == TIME_BUDGET:
+            return Decision(Action.RETRY, reason=TIME_BUDGET)  # back on the queue at once
+        return replace(self._later(item, record, stop.reason, stop.delay_s), throttled=stop.throttled)
+
+    def _count(self, results: Sequence[CrmWriteResult]) -> BreakerState:
+        """Count one request's answer toward the shared breaker at once; return the breaker's state.
+
+        The breaker counts requests, not records: one throttled request of 200 records is one failure.
+        A request with any throttled or failed record is a failure, so it never closes the breaker
+        because some other record in it got through; records left unsent for time count for nothing.
+        """
+        failed = any(
+            r.status in {WriteStatus.THROTTLED, WriteStatus.TRANSIENT} and r.reason != TIME_BUDGET for r in results
+        )
+        succeeded = any(r.status in {WriteStatus.WRITTEN, WriteStatus.SUBMITTED} for r in results)
+        if not (failed or succeeded):
+            return self._breaker.load()
+        policy, now = self._breaker_policy, self._clock()
+        return self._breaker.update(
+            lambda s: after_calls(s, policy, successes=int(succeeded and not failed), failures=int(failed), now=now)
+        )
+
     def _write_chunk(
-        self, chunk: Sequence[tuple[SyncItem, CallRecord]], decisions: dict[str, Decision]
+        self,
+        chunk: Sequence[tuple[SyncItem, CallRecord]],
+        decisions: dict[str, Decision],
+        may_send: Callable[[], bool],
     ) -> list[CrmWriteResult]:
         """Write one request's records and settle each as soon as it answers; return the answers."""
         to_write: list[tuple[SyncItem, CallRecord, CrmOutcome]] = []
@@ -187,7 +230,7 @@ class CrmSyncService:
         if self._linker is not None:
             contacts = self._linker.contacts([record.conversation_id for _, record, _ in to_write])
             to_write = [(i, r, replace(o, contact_id=contacts[r.conversation_id])) for i, r, o in to_write]
-        results = self._write([outcome for _, _, outcome in to_write])
+        results = self._write([outcome for _, _, outcome in to_write], may_send)
         for (item, record, _), result in zip(to_write, results, strict=True):
             decisions[item.message_id] = self._settle(item, record, result)
         return results
@@ -220,16 +263,18 @@ class CrmSyncService:
             self._records.mark_failed(record.conversation_id, decision.reason or reason)
         return decision
 
-    def _write(self, outcomes: list[CrmOutcome]) -> list[CrmWriteResult]:
-        """One request (the caller keeps to the sink's ``max_batch``)."""
+    def _write(self, outcomes: list[CrmOutcome], may_send: Callable[[], bool]) -> list[CrmWriteResult]:
+        """One write (the caller keeps to the sink's ``max_batch``)."""
         self.crm_requests += 1
         try:
-            return self._sink.write(outcomes)
+            return self._sink.write(outcomes, may_send)
         except UpstreamFailure as exc:
             return [CrmWriteResult(o.conversation_id, exc.status, exc.retry_after_s, exc.reason) for o in outcomes]
 
     def _settle(self, item: SyncItem, record: CallRecord, result: CrmWriteResult) -> Decision:
         reason = result.reason or str(result.status)
+        if reason == TIME_BUDGET:  # not sent: back on the queue at once
+            return Decision(Action.RETRY, reason=TIME_BUDGET)
         match result.status:
             case WriteStatus.WRITTEN:
                 try:

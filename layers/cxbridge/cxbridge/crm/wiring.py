@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cxbridge.core import wiring
-from cxbridge.core.aws import client
+from cxbridge.core.aws import client, json_parameter, json_secret, read_keys
 from cxbridge.crm.settings import crm_sync_settings, lookup_settings, outbox_settings
 
 if TYPE_CHECKING:
@@ -38,14 +38,11 @@ def outbox_service() -> OutboxService:
 @lru_cache(maxsize=1)
 def crm_sink() -> CrmSink:
     """The configured sink, from its connection document (SSM) and credentials (Secrets Manager)."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
-    from cxbridge.core.keys import read_keys  # noqa: PLC0415
     from cxbridge.crm.sinks import build_sink  # noqa: PLC0415
 
     s = crm_sync_settings()
-    connection = parameters.get_parameter(s.crm_config_parameter, transform="json", max_age=s.secrets_max_age_s)
-    secret = parameters.get_secret(s.crm_secret_name, transform="json", max_age=s.secrets_max_age_s)
+    connection = json_parameter(s.crm_config_parameter, s.secrets_max_age_s)
+    secret = json_secret(s.crm_secret_name, s.secrets_max_age_s)
     return build_sink(
         s.crm_sink,
         connection,
@@ -124,13 +121,11 @@ def reconciler() -> Reconciler:
 @lru_cache(maxsize=1)
 def genesys_client() -> GenesysClient:
     """A Genesys API client for the configured region (or the local sandbox), its token cached."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
     from cxbridge.genesys.client import GenesysClient  # noqa: PLC0415
     from cxbridge.genesys.connection import connect  # noqa: PLC0415
 
     s = crm_sync_settings()
-    secret = parameters.get_secret(s.genesys_secret_name, transform="json", max_age=s.secrets_max_age_s)
+    secret = json_secret(s.genesys_secret_name, s.secrets_max_age_s)
     genesys = connect(secret, region=s.genesys_region, base_url=s.genesys_base_url, timeout_s=s.http_timeout_s)
     return GenesysClient(genesys.tokens, genesys.api_url, timeout_s=s.http_timeout_s)
 
@@ -154,7 +149,6 @@ def queue_actions() -> SqsQueueActions:
 @lru_cache(maxsize=1)
 def bot_callback_service() -> BotCallbackService:
     from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
-    from cxbridge.core.keys import read_keys  # noqa: PLC0415
     from cxbridge.crm.bot_callback import BotCallbackService  # noqa: PLC0415
     from cxbridge.crm.queue import SqsJobQueue  # noqa: PLC0415
 
@@ -168,22 +162,19 @@ def bot_callback_service() -> BotCallbackService:
 @lru_cache(maxsize=1)
 def contact_directory() -> ContactDirectory | None:
     """The CRM's customer records, from the sink's connection document's ``lookup`` (None without one)."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
     from cxbridge.crm.directories import build_directory  # noqa: PLC0415
 
     s = lookup_settings()
     if s.crm_sink == "automation_anywhere":
         return None
-    connection = parameters.get_parameter(s.crm_config_parameter, transform="json", max_age=s.secrets_max_age_s)
-    secret = parameters.get_secret(s.crm_secret_name, transform="json", max_age=s.secrets_max_age_s)
+    connection = json_parameter(s.crm_config_parameter, s.secrets_max_age_s)
+    secret = json_secret(s.crm_secret_name, s.secrets_max_age_s)
     return build_directory(s.crm_sink, connection, secret, timeout_s=s.http_timeout_s)
 
 
 @lru_cache(maxsize=1)
 def lookup_service() -> LookupService:
     """Customer lookups: the DynamoDB cache and the sink's breaker in the worker-state table, the CRM behind."""
-    from cxbridge.core.keys import read_keys  # noqa: PLC0415
     from cxbridge.crm.breaker import BreakerPolicy  # noqa: PLC0415
     from cxbridge.crm.lookup_cache import DynamoLookupCache  # noqa: PLC0415
     from cxbridge.crm.lookup_service import LookupService  # noqa: PLC0415

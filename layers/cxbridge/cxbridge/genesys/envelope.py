@@ -4,7 +4,8 @@ Shared by the conversation routes (``calls``) and the workitem events route (``w
 the bare ``eventBody`` or this envelope around it.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic evaluates annotations at class creation, and strings
+# are compiled there, at cold start (docs/decisions.md, issue 15).
 
 from typing import Annotated, Any
 

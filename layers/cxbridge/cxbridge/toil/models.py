@@ -1,14 +1,15 @@
 """What the toil functions accept: the report route's query string and the schedule's event."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic evaluates annotations at class creation, and strings
+# are compiled there, at cold start (docs/decisions.md, issue 15).
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from cxbridge.core.apigw import field_errors
+from cxbridge.core.apigw import field_errors, wants_html
 from cxbridge.core.errors import InvalidRequest
 from cxbridge.toil.rules import MAX_DAYS, Scope
 
@@ -23,18 +24,24 @@ def _iso_day(value: Any) -> Any:
 
 
 class ReportQuery(BaseModel):
-    """``GET /toil/report?date=YYYY-MM-DD&days=1..31&scope=org|queue``; ``date`` is the period's last day."""
+    """``GET /toil/report?date=YYYY-MM-DD&days=1..31&scope=org|queue&format=json|html``; ``date`` is the
+    period's last day; without ``format``, ``Accept: text/html`` asks for the page."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     date: dt.date | None = None
     days: int = Field(default=1, ge=1, le=MAX_DAYS)
     scope: Scope = Scope.ORG
+    format: Literal["json", "html"] | None = None
 
     _check_date = field_validator("date", mode="before")(_iso_day)
 
+    def html(self, event: dict[str, Any]) -> bool:
+        """The page, not the JSON document: ``format=html``, or no ``format`` and a browser's ``Accept``."""
+        return self.format == "html" or (self.format is None and wants_html(event))
+
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> ReportQuery:
+    def from_event(cls, event: dict[str, Any]) -> Self:
         """The query of an API Gateway proxy event; ``InvalidRequest`` names each bad parameter."""
         try:
             return cls.model_validate(event.get("queryStringParameters") or {})

@@ -1,6 +1,7 @@
 """What the toil functions read from the environment."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic evaluates annotations at class creation, and strings
+# are compiled there, at cold start (docs/decisions.md, issue 15).
 
 from typing import Literal
 

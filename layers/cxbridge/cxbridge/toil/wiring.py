@@ -7,28 +7,29 @@ aggregates: the client and the analytics source share one ``TokenCache``.
 from __future__ import annotations
 
 from functools import lru_cache
-
-from aws_lambda_powertools.utilities import parameters
+from typing import TYPE_CHECKING
 
 from cxbridge.core import wiring
-from cxbridge.core.aws import client
+from cxbridge.core.aws import client, json_secret
 from cxbridge.core.observability import metrics
 from cxbridge.genesys.client import GenesysClient, WrapupCodeResolver
 from cxbridge.genesys.connection import GenesysConnection, connect
 from cxbridge.toil.dynamodb import DynamoCallTallies, DynamoToilReportStore
-from cxbridge.toil.genesys_analytics import GenesysAnalyticsTallies
 from cxbridge.toil.metrics import CloudWatchToilMetrics
 from cxbridge.toil.report import ToilRunService, ToilService
 from cxbridge.toil.rules import Scope, ToilPolicy
 from cxbridge.toil.settings import toil_settings
 from cxbridge.toil.sns import SnsCandidateNotifier
 
+if TYPE_CHECKING:
+    from cxbridge.toil.genesys_analytics import GenesysAnalyticsTallies
+
 
 @lru_cache(maxsize=1)
 def genesys() -> GenesysConnection:
     """The Genesys login (the region's, or the local sandbox's), shared by the resolver and the analytics source."""
     s = toil_settings()
-    secret = parameters.get_secret(s.genesys_secret_name, transform="json", max_age=s.secrets_max_age_s)
+    secret = json_secret(s.genesys_secret_name, s.secrets_max_age_s)
     return connect(secret, region=s.genesys_region, base_url=s.genesys_base_url, timeout_s=s.http_timeout_s)
 
 
@@ -39,6 +40,8 @@ def toil_service() -> ToilService:
     tokens, api_url = genesys().tokens, genesys().api_url
     resolver = WrapupCodeResolver(GenesysClient(tokens, api_url, timeout_s=s.http_timeout_s), s.wrapup_code_overrides)
     if s.source == "genesys-analytics":
+        from cxbridge.toil.genesys_analytics import GenesysAnalyticsTallies  # noqa: PLC0415 - not the default source
+
         source: DynamoCallTallies | GenesysAnalyticsTallies = GenesysAnalyticsTallies(
             tokens, api_url, timeout_s=s.http_timeout_s
         )

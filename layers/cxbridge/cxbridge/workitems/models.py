@@ -5,17 +5,16 @@ dropped value. The event model follows ``WorkitemsEventsNotificationWorkitem`` (
 values are strings there) and ignores fields Genesys adds later.
 """
 
-from __future__ import annotations
-
-from datetime import datetime  # noqa: TC003 - pydantic needs it at runtime
-from typing import Annotated, Any, Literal
-from uuid import UUID  # noqa: TC003 - pydantic needs it at runtime
+# No ``from __future__ import annotations``: pydantic evaluates annotations at class creation, and strings
+# are compiled there, at cold start (half of this module's import time; docs/decisions.md, issue 15).
+from datetime import datetime
+from typing import Annotated, Any, Literal, Self
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from cxbridge.workitems.sla import PRIORITY_MAX, PRIORITY_MIN
+from cxbridge.workitems.sla import MAX_SLA_SECONDS, PRIORITY_MAX, PRIORITY_MIN
 from cxbridge.workitems.workitem import StatusCategory, SyncState, WorkitemRecord, WorkitemSnapshot
-from cxbridge.workitems.worktype import MAX_SLA_SECONDS
 
 Priority = Annotated[int, Field(ge=PRIORITY_MIN, le=PRIORITY_MAX, description="Higher is routed first.")]
 Name = Annotated[str, Field(min_length=3, max_length=256)]
@@ -35,7 +34,7 @@ class Sla(_Request):
     durationSeconds: int | None = Field(default=None, gt=0, le=MAX_SLA_SECONDS)
 
     @model_validator(mode="after")
-    def _one_of(self) -> Sla:
+    def _one_of(self) -> Self:
         if (self.dueAt is None) == (self.durationSeconds is None):
             raise ValueError("give exactly one of dueAt and durationSeconds")
         return self
@@ -116,7 +115,7 @@ class WorkitemView(BaseModel):
     syncState: SyncState | None = None
 
     @classmethod
-    def of(cls, record: WorkitemRecord) -> WorkitemView:
+    def of(cls, record: WorkitemRecord) -> Self:
         return cls(
             id=record.workitem_id,
             owner=record.owner,

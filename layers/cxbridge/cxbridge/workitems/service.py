@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from cxbridge.core.errors import FieldError, InvalidRequest, TransientFailure, VersionConflict
 from cxbridge.core.observability import logger
 from cxbridge.workitems.models import CallbackJob, UpdateRequest
+from cxbridge.workitems.sla import MAX_SLA_SECONDS
 from cxbridge.workitems.workitem import (
     CaptureInProgress,
     EscalationState,
@@ -42,7 +43,6 @@ from cxbridge.workitems.workitem import (
     utc_iso,
     workitem_id,
 )
-from cxbridge.workitems.worktype import MAX_SLA_SECONDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -157,7 +157,7 @@ class WorkitemService:
         closer: WorkitemCloser,
         worktypes: WorktypeSource,
         *,
-        id_key: bytes,
+        id_key: Callable[[], bytes],
         callback_hosts: frozenset[str] = frozenset(),
         claim_lease_s: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -190,7 +190,7 @@ class WorkitemService:
             raise InvalidRequest("invalid workitem", errors)
         priority = request.priority if request.priority is not None else worktype.defaultPriority
         record = WorkitemRecord(
-            workitem_id=workitem_id(owner, request.sourceId, self._id_key),
+            workitem_id=workitem_id(owner, request.sourceId, self._id_key()),
             owner=owner,
             source_id=request.sourceId,
             worktype=request.worktype,

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 PRIORITY_MIN = -25_000_000
 PRIORITY_MAX = 25_000_000
+MAX_SLA_SECONDS = 365 * 86_400  # Genesys: due and expiry dates at most 365 days ahead
 MAX_SLA_USED = 2.0  # the ramp stops once twice the SLA has gone by
 MAX_PERCENT = 1_000.0  # a step later than 10x the SLA is a configuration mistake
 MAX_STEPS = 12

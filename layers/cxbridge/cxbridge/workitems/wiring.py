@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cxbridge.core import wiring
-from cxbridge.core.aws import client
+from cxbridge.core.aws import client, json_secret, read_keys
 from cxbridge.workitems.callback_queue import SqsCallbackQueue
 from cxbridge.workitems.service import Rows, WorkitemCloser, WorkitemEventService
 from cxbridge.workitems.settings import workitem_genesys_settings, workitem_settings
@@ -47,13 +47,11 @@ def worktypes() -> WorktypeCatalog:
 @lru_cache(maxsize=1)
 def genesys_tasks() -> GenesysTaskClient:
     """The Task Management client, logged in with the Genesys secret (one token cache per process)."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
     from cxbridge.genesys.connection import connect  # noqa: PLC0415
     from cxbridge.workitems.genesys_tasks import GenesysTaskClient  # noqa: PLC0415
 
     s = workitem_genesys_settings()
-    secret = parameters.get_secret(s.genesys_secret_name, transform="json", max_age=s.secrets_max_age_s)
+    secret = json_secret(s.genesys_secret_name, s.secrets_max_age_s)
     genesys = connect(secret, region=s.genesys_region, base_url=s.genesys_base_url, timeout_s=s.http_timeout_s)
     return GenesysTaskClient(
         genesys.tokens, genesys.api_url, timeout_s=s.http_timeout_s, retry_budget_s=s.retry_budget_s
@@ -69,7 +67,6 @@ def _closer(*, stops_executions: bool) -> WorkitemCloser:
 @lru_cache(maxsize=1)
 def workitem_service() -> WorkitemService:
     """The capture point: ``POST/GET/PATCH /workitems``."""
-    from cxbridge.core.keys import read_keys  # noqa: PLC0415
     from cxbridge.workitems.service import WorkitemService  # noqa: PLC0415
 
     s = workitem_settings()
@@ -79,7 +76,8 @@ def workitem_service() -> WorkitemService:
         SfnEscalationScheduler(client("stepfunctions"), s.state_machine_arn),
         _closer(stops_executions=True),
         worktypes(),
-        id_key=read_keys(s.id_secret_name, s.parameters_max_age_s).current,
+        # Read on a capture only: reading and listing need no key (Parameters caches it for max_age).
+        id_key=lambda: read_keys(s.id_secret_name, s.parameters_max_age_s).current,
         callback_hosts=s.allowed_callback_hosts(),
         claim_lease_s=s.claim_lease_s,
     )

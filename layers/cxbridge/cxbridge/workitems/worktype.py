@@ -6,17 +6,25 @@ set, the custom-field schema (key → Genesys core type) and the escalation ladd
 whole when loaded, so a bad ladder fails the cold start, not a workitem's third escalation step.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: pydantic evaluates annotations at class creation, and strings
+# are compiled there, at cold start (docs/decisions.md, issue 15).
 
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cxbridge.workitems.sla import MAX_PERCENT, PRIORITY_MAX, PRIORITY_MIN, Ladder, LadderError, LadderStep
+from cxbridge.workitems.sla import (
+    MAX_PERCENT,
+    MAX_SLA_SECONDS,
+    PRIORITY_MAX,
+    PRIORITY_MIN,
+    Ladder,
+    LadderError,
+    LadderStep,
+)
 
 Priority = Annotated[int, Field(ge=PRIORITY_MIN, le=PRIORITY_MAX)]
 GenesysId = Annotated[str, Field(min_length=1, max_length=64)]
-MAX_SLA_SECONDS = 365 * 86_400  # Genesys: due and expiry dates at most 365 days ahead
 CORE_TYPES = frozenset(
     {"text", "longtext", "url", "identifier", "enum", "integer", "number", "checkbox", "date", "datetime", "tag"}
 )
@@ -75,7 +83,7 @@ class WorktypeConfig(_Config):
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
 
     @model_validator(mode="after")
-    def _check(self) -> WorktypeConfig:
+    def _check(self) -> Self:
         unknown = sorted(set(self.customFields.values()) - CORE_TYPES)
         if unknown:
             raise ValueError(f"unknown custom-field core types: {unknown}")

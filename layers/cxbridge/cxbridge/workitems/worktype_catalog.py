@@ -56,9 +56,9 @@ class WorktypeCatalog:
 
 def parameter_source(name: str, max_age_s: int = 300) -> Callable[[], str]:
     """Read the mapping from SSM parameter ``name`` (cached ``max_age_s`` by Powertools)."""
-    from aws_lambda_powertools.utilities.parameters import get_parameter  # noqa: PLC0415 - only when configured
+    from cxbridge.core.aws import parameter  # noqa: PLC0415 - only when configured
 
     def read() -> str:
-        return str(get_parameter(name, max_age=max_age_s))
+        return parameter(name, max_age_s)
 
     return read
