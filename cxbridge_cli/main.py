@@ -74,8 +74,9 @@ def run_redrive(args: argparse.Namespace) -> int:
         )
         print(json.dumps(counts))
         return 0
-    if aws.endpoint_url and args.queue == "crm-sync":  # moto has no StartMessageMoveTask
-        print(json.dumps({"moved": queues.move_by_hand(sqs, url, stack.output("CrmSyncQueueUrl"))}))
+    if aws.endpoint_url and args.queue in queues.SOURCE_OUTPUTS:  # moto has no StartMessageMoveTask
+        destination = stack.output(queues.SOURCE_OUTPUTS[args.queue])
+        print(json.dumps({"moved": queues.move_by_hand(sqs, url, destination)}))
         return 0
     arn = queues.queue_arn(sqs, url)
     shown = queues.move_tasks(sqs, arn) if args.status else queues.start_redrive(sqs, arn, args.rate)

@@ -6,7 +6,13 @@ from collections import Counter
 from typing import Any
 
 # The dead-letter queues an operator redrives, by the stack output that holds their URL.
-DEAD_LETTER_OUTPUTS = {"crm-sync": "CrmSyncDeadLetterQueueUrl", "ingest": "IngestDeadLetterQueueUrl"}
+DEAD_LETTER_OUTPUTS = {
+    "crm-sync": "CrmSyncDeadLetterQueueUrl",
+    "ingest": "IngestDeadLetterQueueUrl",
+    "transcripts": "TranscriptDeadLetterQueueUrl",  # only with TranscriptsEnabled (issue 17)
+}
+# Where a message move takes each queue's dead letters back to (the ingest ones are replayed instead).
+SOURCE_OUTPUTS = {"crm-sync": "CrmSyncQueueUrl", "transcripts": "TranscriptQueueUrl"}
 
 
 def peek_all(sqs: Any, url: str) -> list[dict[str, Any]]:

@@ -151,3 +151,13 @@ def test_the_local_stream_source_gives_up_after_its_retries_and_writes_the_on_fa
     (record,) = sent
     assert record["DDBStreamBatchInfo"]["batchSize"] == 1
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+
+
+def test_every_queue_redrive_knows_is_an_output_of_the_template() -> None:
+    """`cxbridge redrive --queue crm-sync|ingest|transcripts` finds its queues by the stack's outputs."""
+    from cxbridge_cli.queues import DEAD_LETTER_OUTPUTS, SOURCE_OUTPUTS  # noqa: PLC0415
+    from local.template import load_template  # noqa: PLC0415
+
+    outputs = set(load_template()["Outputs"])
+    assert set(DEAD_LETTER_OUTPUTS) == {"crm-sync", "ingest", "transcripts"}
+    assert set(DEAD_LETTER_OUTPUTS.values()) | set(SOURCE_OUTPUTS.values()) <= outputs
