@@ -155,8 +155,8 @@ def test_the_local_stream_source_gives_up_after_its_retries_and_writes_the_on_fa
 
 def test_every_queue_redrive_knows_is_an_output_of_the_template() -> None:
     """`cxbridge redrive --queue crm-sync|ingest|transcripts` finds its queues by the stack's outputs."""
-    from cxbridge_cli.queues import DEAD_LETTER_OUTPUTS, SOURCE_OUTPUTS  # noqa: PLC0415
-    from local.template import load_template  # noqa: PLC0415
+    from cxbridge_cli.queues import DEAD_LETTER_OUTPUTS, SOURCE_OUTPUTS
+    from local.template import load_template
 
     outputs = set(load_template()["Outputs"])
     assert set(DEAD_LETTER_OUTPUTS) == {"crm-sync", "ingest", "transcripts"}
