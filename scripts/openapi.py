@@ -165,6 +165,35 @@ def workitem_events(schemas: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def assist_lookup(schemas: dict[str, Any]) -> dict[str, Any]:
+    from cxbridge.core.identity import ASSIST_READ  # noqa: PLC0415
+    from cxbridge.core.rest import requires  # noqa: PLC0415
+    from cxbridge.crm.assist import AssistLookupAnswer, AssistLookupRequest  # noqa: PLC0415
+
+    return {
+        "post": {
+            "tags": ["assist"],
+            "summary": "The customer's CRM record for a Genesys flow's data action, within the deadline",
+            "security": requires(ASSIST_READ),
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _schema(AssistLookupRequest, schemas)}},
+            },
+            "responses": {
+                "200": {
+                    "description": "found, notFound, ambiguous, or fallback (the CRM did not answer in time).",
+                    "content": {"application/json": {"schema": _schema(AssistLookupAnswer, schemas)}},
+                },
+                **_errors(
+                    s400="No lookup value, or one that is not valid; `errors` names the field.",
+                    s401="No valid access token with the assist.read scope.",
+                    s415="The body is not JSON.",
+                ),
+            },
+        }
+    }
+
+
 def documentation() -> dict[str, Any]:
     return {
         "/openapi.json": {
@@ -205,6 +234,7 @@ def document() -> dict[str, Any]:
         "/toil/report": toil_report(),
         "/bots/callback": bot_callback(schemas),
         "/genesys/workitems": workitem_events(schemas),
+        "/assist/lookup": assist_lookup(schemas),
         **documentation(),
     }
     return built

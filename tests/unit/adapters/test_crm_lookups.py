@@ -155,6 +155,7 @@ def test_a_contact_link_is_a_mapped_field_in_salesforce_and_a_bind_in_dataverse(
     )
     dyn_mapping = DynamicsMapping(
         entity_set="cxb_calllogs",
+        logical_name="cxb_calllog",
         alternate_key="cxb_conversationid",
         fields={"cxb_Contact@odata.bind": "contact_id"},
         binds={"cxb_Contact@odata.bind": "contacts"},
