@@ -237,6 +237,7 @@ def _figures(phase: Phase, expected: set[str], ingest: dict[str, int]) -> dict[s
     dead_lettered = {cid for cid in expected - in_crm if cid in dead}
     stale = {cid for cid in in_crm - dead if held[cid] != _disposition(records[cid])}
     stranded = {cid for cid in expected if records.get(cid, {}).get("syncStatus", {}).get("S") == "pending"}
+    lost = expected - in_crm - dead_lettered
     return {
         "calls": len(phase.calls),
         "calls_with_disposition": len(expected),
@@ -244,13 +245,20 @@ def _figures(phase: Phase, expected: set[str], ingest: dict[str, int]) -> dict[s
         "duplicates_suppressed": ingest.get("duplicate", 0),
         "in_crm": len(in_crm),
         "dead_lettered": len(dead_lettered),
-        "lost": len(expected - in_crm - dead_lettered),
+        "lost": len(lost),
         "duplicated": duplicated,
         "stale": len(stale),
         "stranded": len(stranded),
         "faults": {kind: phase.injected.counts[kind] for kind in FAULTS},
-        "examples": sorted((expected - in_crm - dead_lettered) | stale | stranded)[:10],
+        "examples": [_example(cid, records.get(cid, {}), held) for cid in sorted(lost | stale | stranded)[:10]],
     }
+
+
+def _example(cid: str, record: dict[str, Any], held: dict[str, str | None]) -> dict[str, Any]:
+    """What a run that went wrong needs to be read: the record's state beside what the CRM holds."""
+    names = ("syncStatus", "version", "lastEventTime", "syncError", "requeuedAt")
+    state = {name: next(iter(record[name].values())) for name in names if name in record}
+    return {"conversationId": cid, "record": _disposition(record), "crm": held.get(cid, "-"), **state}
 
 
 def run(calls: int, copies: int, seed: int, timeout_s: float, sink: CrmSinkName = "salesforce") -> dict[str, Any]:
