@@ -1,1 +1,1 @@
-"""The local stack: AWS resources from ``template.yaml`` on moto, handlers in-process."""
+"""The local stack: AWS resources from ``template.yaml`` on moto, each function in its own processes."""

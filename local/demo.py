@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
 import json
-import logging
 import os
 import random
 import re
@@ -34,7 +32,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.request import Request, urlopen
 
 from cxbridge.calls.event import CallEvent, EventKind
-from cxbridge.core.observability import logger
 from local.run import post
 from local.sandboxes.genesys_transcripts import PLANTED_PII
 from local.stack import LocalStack
@@ -182,7 +179,7 @@ def _pii_patterns() -> list[re.Pattern[str]]:
     return patterns
 
 
-def transcripts(stack: LocalStack, logs: io.StringIO, timeout_s: float) -> dict[str, Any]:
+def transcripts(stack: LocalStack, log: Path, timeout_s: float) -> dict[str, Any]:
     """Wait until every transcript job is done; count notes, late ones, duplicates and planted PII anywhere."""
 
     def settled() -> bool:
@@ -198,7 +195,7 @@ def transcripts(stack: LocalStack, logs: io.StringIO, timeout_s: float) -> dict[
     texts = [base64.b64decode(note["Content"]).decode() for note in notes]
     texts += [json.dumps(record) for record in crm.get("Call_Log__c", {}).values()]
     texts += [json.dumps(m) for q in TRANSCRIPT_QUEUES for m in stack.dead_letters(q)]
-    texts.append(logs.getvalue())
+    texts.append(log.read_text(encoding="utf-8"))  # every function's log lines (each process writes here)
     leaks = sum(len(p.findall(text)) for p in _pii_patterns() for text in texts)
     served = stack.genesys.transcripts.state()
     return {
@@ -207,31 +204,6 @@ def transcripts(stack: LocalStack, logs: io.StringIO, timeout_s: float) -> dict[
         "transcript_pii_leaks": leaks,
         "transcript_duplicates": sum(n - 1 for n in linked.values()) + sum(n - 1 for n in titles.values()),
     }
-
-
-class _Tee(io.StringIO):
-    """Keeps what our logger writes and passes it on to where it went before."""
-
-    def __init__(self, handler: logging.StreamHandler[Any]) -> None:
-        super().__init__()
-        self._handler = handler
-        self._out = handler.stream
-
-    @classmethod
-    def capture(cls) -> _Tee:
-        handler = logger.registered_handler
-        if not isinstance(handler, logging.StreamHandler):
-            raise TypeError("the logger has no stream handler to capture")
-        tee = cls(handler)
-        handler.setStream(tee)
-        return tee
-
-    def release(self) -> None:
-        self._handler.setStream(self._out)
-
-    def write(self, text: str) -> int:
-        self._out.write(text)
-        return super().write(text)
 
 
 class _SourceSystem:
@@ -384,7 +356,6 @@ def main(argv: list[str] | None = None) -> int:
     with_disposition = {c.conversation_id for c in calls if c.code_id or c.disposition_name}
 
     stack = LocalStack(port=0, seed=args.seed).start()
-    logs = _Tee.capture()  # every log line of every function, scanned for planted PII at the end
     try:
         say(f"local stack up at http://{stack.host}:{stack.port}; {len(calls)} calls, each event x{args.copies}")
         stack.crm.configure(throttle_ratio=args.throttle)
@@ -396,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         sync = crm_sync(stack, with_disposition, args.timeout)
         stack.crm.configure(throttle_ratio=0.0)
         say(f"  {sync['crm_records']} in the CRM; the transcripts ...")
-        notes = transcripts(stack, logs, args.timeout)
+        notes = transcripts(stack, args.log, args.timeout)
         attached = notes["transcripts_attached"]
         say(f"  {attached} transcripts attached; {args.workitems} workitems with {args.sla} s SLAs ...")
         work = workitems(stack, args.workitems, args.sla, args.workitems // 2, args.timeout)
@@ -417,7 +388,6 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": round(time.monotonic() - started, 1),
         }
     finally:
-        logs.release()
         stack.stop()
     say(json.dumps(summary, indent=2))
     problems = problems_of(summary, len(with_disposition))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from local.auth import authorizer_context
+from local.function_host import FunctionError
 from local.template import load_template, resources_of_type
 
 if TYPE_CHECKING:
@@ -136,6 +137,18 @@ def response_headers(headers: dict[str, str] | None, multi: dict[str, list[str]]
     return pairs + [(k, v) for k, values in lists.values() for v in values]
 
 
+def _proxy_integration(invoke: Callable[[str, dict[str, Any]], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """``invoke`` as API Gateway's proxy integration: a function that fails is a 502 to the caller."""
+
+    def call(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return invoke(function, event)
+        except FunctionError:
+            return {"statusCode": 502, "body": '{"message":"Internal server error"}'}
+
+    return call
+
+
 def make_server(
     host: str,
     port: int,
@@ -149,6 +162,7 @@ def make_server(
     ``POST /oauth2/token`` is the callers' token endpoint (Cognito's, in the cloud).
     """
     routes = [(r, _path_pattern(r.path)) for r in api_routes()]
+    integration = _proxy_integration(invoke)
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -189,7 +203,7 @@ def make_server(
             event["pathParameters"] = match.groupdict() or None
             event["requestContext"]["authorizer"] = claims
             with lock:  # one invocation at a time, like one warm Lambda container
-                result = invoke(route.function, event)
+                result = integration(route.function, event)
             status, text = int(result.get("statusCode", 200)), result.get("body") or ""
             self._send(status, text, result.get("headers"), result.get("multiValueHeaders"))
 

@@ -1,17 +1,16 @@
-"""The whole system on one machine: AWS on a moto server, every function in-process, wired by ``template.yaml``.
+"""The whole system on one machine: AWS on a moto server, every function in its own process, wired by ``template.yaml``.
 
 ``LocalStack`` reads the template and builds what it declares: tables, queues (with their redrive),
 topics and the SLA state machine on a moto server (``AWS_ENDPOINT_URL`` points every client at it);
 every ``Api`` route on an HTTP front with the API key check; every SQS and DynamoDB-stream event source
 as a poller with the batch size, partial failures and visibility the template gives it; every schedule
-as a timer (and on demand). Genesys and the CRM are sandboxes on 127.0.0.1. A route or queue added to
-the template appears here with no second edit.
+as a timer (and on demand). Every function runs in its own processes (``local.function_host``), one per
+concurrent container, with the environment the template gives it. Genesys and the CRM are sandboxes on
+127.0.0.1. A route or queue added to the template appears here with no second edit.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import logging
 import os
@@ -32,6 +31,7 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from cxbridge_cli.queues import peek_all
 from local.auth import LocalAuthority, client_secret
 from local.cloudformation import register_stack
+from local.function_host import Container
 from local.http_front import api_routes, make_server
 from local.lambda_context import LocalContext
 from local.moto_atomic import make_dynamodb_requests_atomic
@@ -152,9 +152,9 @@ class LocalStack:
     schedules: list[Schedule] = field(default_factory=list, init=False)
     _threads: list[threading.Thread] = field(default_factory=list, init=False)
     _stopping: threading.Event = field(default_factory=threading.Event, init=False)
-    _lock: threading.RLock = field(default_factory=threading.RLock, init=False)
-    _handlers: dict[str, Callable[..., Any]] = field(default_factory=dict, init=False)
-    _container_locks: dict[str, threading.Lock] = field(default_factory=dict, init=False)
+    _containers: dict[str, Container] = field(default_factory=dict, init=False)
+    _containers_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _environment: dict[str, str] = field(default_factory=dict, init=False)  # what every function's starts from
     # The context a concurrent container's invocation gets (the fault run shortens some workers' time).
     context_for: Callable[[str, int], LocalContext] = field(
         default=lambda name, timeout_ms: LocalContext(function_name=name, timeout_ms=timeout_ms)
@@ -202,15 +202,8 @@ class LocalStack:
         self.resources = create_all(boto3.client("dynamodb"), boto3.client("sqs"))
         self._seed_configuration()
         self._create_state_machines()
-        for logical_id in functions:
-            os.environ.update(self.resources.function_environment(logical_id))
-        os.environ.update(LOCAL_OVERRIDES, GENESYS_BASE_URL=self.genesys.url, CRM_SINK=self.crm_sink)
-        os.environ.update(self.env_overrides)
-        os.environ["BOT_CALLBACK_URL"] = f"http://{self.host}:{self.port}/bots/callback"
-        from cxbridge.core import wiring  # noqa: PLC0415 - after the environment is final
-
-        wiring.reset()
-        self._lambdas = InProcessLambdas({fn: self._locked(fn) for fn in functions}).__enter__()
+        self._environment = dict(os.environ)
+        self._lambdas = InProcessLambdas({fn: self._task_invoker(fn) for fn in functions}).__enter__()
         self._start_http()
         self._start_event_sources()
         return self
@@ -255,25 +248,28 @@ class LocalStack:
 
     # ---- invoking -----------------------------------------------------------------------------------
 
-    def handler(self, logical_id: str, container: int = 0) -> Callable[..., Any]:
-        """The function's handler in one of its containers: container 0 is the module as imported; each
-        other container loads the module again, so module-level state (a batch processor) is its own."""
-        key = f"{logical_id}#{container}"
-        if key not in self._handlers:
-            props = self._functions[logical_id]["Properties"]
-            module_name, attr = props["Handler"].rsplit(".", 1)
-            package = props["CodeUri"].strip("/").replace("/", ".")
-            if container == 0:
-                module = importlib.import_module(f"{package}.{module_name}")
-            else:
-                path = ROOT / props["CodeUri"] / f"{module_name}.py"
-                spec = importlib.util.spec_from_file_location(f"{package}.{module_name}_container{container}", path)
-                if spec is None or spec.loader is None:
-                    raise ImportError(path)
-                module = importlib.util.module_from_spec(spec)
-                spec.loader.exec_module(module)
-            self._handlers[key] = getattr(module, attr)
-        return self._handlers[key]
+    def environment(self, logical_id: str) -> dict[str, str]:
+        """A function's process environment: the template's variables for it, then the laptop's short waits."""
+        return {
+            **self._environment,
+            **self.resources.function_environment(logical_id),
+            **LOCAL_OVERRIDES,
+            "GENESYS_BASE_URL": self.genesys.url,
+            "CRM_SINK": self.crm_sink,
+            **self.env_overrides,
+            "BOT_CALLBACK_URL": f"http://{self.host}:{self.port}/bots/callback",
+        }
+
+    def container(self, logical_id: str, number: int = 0) -> Container:
+        """One of the function's containers (a process, started on its first invocation)."""
+        key = f"{logical_id}#{number}"
+        with self._containers_lock:
+            if key not in self._containers:
+                props = self._functions[logical_id]["Properties"]
+                package = props["CodeUri"].strip("/").replace("/", ".")
+                handler = f"{package}.{props['Handler']}"
+                self._containers[key] = Container(logical_id, handler, self.environment(logical_id))
+            return self._containers[key]
 
     def concurrency(self, logical_id: str) -> int:
         """Concurrent invocations the template allows an SQS-triggered function (``MaximumConcurrency``)."""
@@ -288,23 +284,18 @@ class LocalStack:
         timeout = self._functions[logical_id]["Properties"].get("Timeout") or self._global_timeout
         return int(self.resources.resolve(timeout)) * 1000
 
-    def _locked(self, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
-        def run(event: dict[str, Any], context: Any) -> Any:
-            with self._lock:  # one invocation at a time, like one warm container per function
-                return self.handler(logical_id)(event, context)
-
-        return run
+    def _task_invoker(self, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
+        """What a Step Functions task's Lambda invoke runs: the function's first container."""
+        return lambda event, _context: self.invoke(logical_id, event)
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
-        """Invoke a function in-process, as its event source would."""
-        context = LocalContext(function_name=logical_id, timeout_ms=self.timeout_ms(logical_id))
-        return self._locked(logical_id)(event, context)
+        """Invoke a function as its event source would, in its first container."""
+        return self.container(logical_id).invoke(event, self.timeout_ms(logical_id))
 
     def invoke_in(self, logical_id: str, container: int, event: dict[str, Any]) -> Any:
-        """Invoke one of the function's concurrent containers (its own lock, not the stack's)."""
+        """Invoke one of the function's concurrent containers, with the context ``context_for`` gives it."""
         context = self.context_for(logical_id, self.timeout_ms(logical_id))
-        with self._container_locks.setdefault(f"{logical_id}#{container}", threading.Lock()):
-            return self.handler(logical_id, container)(event, context)
+        return self.container(logical_id, container).invoke(event, context.timeout_ms)
 
     # ---- event sources ------------------------------------------------------------------------------
 
@@ -313,7 +304,6 @@ class LocalStack:
             self.host, self.port, self.authority, self.invoke, self._control
         )
         self.port = self._server.server_address[1]
-        os.environ["BOT_CALLBACK_URL"] = f"http://{self.host}:{self.port}/bots/callback"
         self._spawn(self._server.serve_forever)
 
     def _control(self, method: str, path: str) -> dict[str, Any] | None:
@@ -473,6 +463,8 @@ class LocalStack:
         for thread in self._threads:
             thread.join(timeout=5)
         self._lambdas.__exit__(None, None, None)
+        for container in self._containers.values():
+            container.stop()
         for patch in self._patches:
             patch.stop()
         self.genesys.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class StreamPump:
             )["ShardIterator"]
         resp = self._streams.get_records(ShardIterator=self._iterators[shard_id], Limit=1000)
         self._iterators[shard_id] = resp["NextShardIterator"]
-        return [{**r, "eventSourceARN": self._arn} for r in resp["Records"]]
+        return [_as_lambda_sends(r, self._arn) for r in resp["Records"]]
 
     def pump(self, handler: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
         """Deliver everything new (and everything failed before); return how many records were delivered."""
@@ -57,7 +58,10 @@ class StreamPump:
             while records:
                 batch, records = records[: self._batch_size], records[self._batch_size :]
                 delivered += len(batch)
-                failures = (handler({"Records": batch}) or {}).get("batchItemFailures", [])
+                try:
+                    failures = (handler({"Records": batch}) or {}).get("batchItemFailures", [])
+                except Exception:  # noqa: BLE001 - a function error (or time-out): Lambda retries the whole batch
+                    failures = [{"itemIdentifier": batch[0]["dynamodb"]["SequenceNumber"]}]
                 if failures:
                     first = min(int(f["itemIdentifier"]) for f in failures)
                     failed = [r for r in batch if int(r["dynamodb"]["SequenceNumber"]) >= first]
@@ -88,3 +92,12 @@ class StreamPump:
                 },
             }
         )
+
+
+def _as_lambda_sends(record: dict[str, Any], arn: str) -> dict[str, Any]:
+    """A GetRecords record as Lambda's event has it: the creation time in epoch seconds, the source's ARN."""
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+    return {**record, "dynamodb": dynamodb, "eventSourceARN": arn}

@@ -3,6 +3,7 @@ and the summary, its log lines go to a file."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import signal
@@ -80,3 +81,6 @@ def test_demo_prints_progress_and_the_summary_and_logs_to_a_file(tmp_path: Path)
     logged = log.read_text().splitlines()
     assert len(logged) > 50
     assert any('"level":"INFO"' in line for line in logged)
+    # Each function logs from its own process, under the service name the template gives it.
+    services = {json.loads(line)["service"] for line in logged if line.startswith('{"level"')}
+    assert {"ingest-acw", "ingest-user-end", "crm-job-outbox", "crm-sync-worker", "workitems-api"} <= services
