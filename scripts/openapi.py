@@ -226,9 +226,9 @@ def document() -> dict[str, Any]:
     """Every route of the API."""
     from cxbridge.calls.openapi import add_ingest_routes  # noqa: PLC0415
     from cxbridge.core import rest  # noqa: PLC0415
-    from functions.workitems_api import app  # noqa: PLC0415 - the handler module is the source
+    from cxbridge.workitems.api import app  # noqa: PLC0415 - the routes are the source
 
-    built = add_ingest_routes(rest.openapi_document(app.app, TITLE, VERSION, DESCRIPTION))
+    built = add_ingest_routes(rest.openapi_document(app, TITLE, VERSION, DESCRIPTION))
     schemas = built["components"]["schemas"]
     built["paths"] |= {
         "/toil/report": toil_report(),

@@ -37,3 +37,11 @@ def test_every_function_is_one_hop_from_the_template(sam: dict[str, Any]) -> Non
         assert code.parent == ROOT / "functions"
         assert props["Handler"] == "app.lambda_handler"
         assert (code / "app.py").is_file()
+
+
+def test_handler_modules_stay_thin() -> None:
+    """A handler module translates an event and a response; routes, models and rules live in the feature."""
+    for app in sorted((ROOT / "functions").glob("*/app.py")):
+        lines = app.read_text().splitlines()
+        assert len(lines) <= 60, f"{app.relative_to(ROOT)} has {len(lines)} lines"
+        assert not [line for line in lines if line.startswith(("@app.", "app.route"))], app  # no routes here
