@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cxbridge.calls.store import record_from_item
+from cxbridge.calls.store import stream_change
 from cxbridge.core.observability import logger, metrics, tracer
 from cxbridge.crm import wiring
 
@@ -21,11 +21,10 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 def record_handler(record: DynamoDBRecord) -> None:
     metrics.add_metric(name="CallRecordChangesSeen", unit=MetricUnit.Count, value=1)
-    images = record.raw_event.get("dynamodb", {})
-    if "NewImage" not in images:
-        return  # a TTL expiry or delete: nothing to sync
-    old = record_from_item(images["OldImage"]) if "OldImage" in images else None
-    job = wiring.outbox_service().relay(old, record_from_item(images["NewImage"]))
+    change = stream_change(record.raw_event)
+    if change is None:
+        return  # a TTL expiry or delete: nothing to relay
+    job = wiring.outbox_service().relay(*change)
     if job is not None:
         metrics.add_metric(name="JobsQueued", unit=MetricUnit.Count, value=1)
         logger.info("crm-sync job queued", extra={"conversationId": job.conversationId})

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cxbridge.calls.store import record_from_item
+from cxbridge.calls.store import stream_change
 from cxbridge.core.observability import logger, metrics, tracer
 from cxbridge.transcripts import wiring
 
@@ -20,11 +20,10 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    images = record.raw_event.get("dynamodb", {})
-    if "NewImage" not in images:
-        return  # a TTL expiry or delete
-    old = record_from_item(images["OldImage"]) if "OldImage" in images else None
-    job = wiring.transcript_outbox().relay(old, record_from_item(images["NewImage"]))
+    change = stream_change(record.raw_event)
+    if change is None:
+        return  # a TTL expiry or delete: nothing to relay
+    job = wiring.transcript_outbox().relay(*change)
     if job is not None:
         metrics.add_metric(name="TranscriptJobsQueued", unit=MetricUnit.Count, value=1)
         logger.info("transcript job queued", extra={"conversationId": job.conversationId})

@@ -13,7 +13,7 @@ from cxbridge.calls.record import CallRecord, SyncStatus
 from cxbridge.core.errors import TransientFailure, VersionConflict
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 _SER = TypeSerializer()
 _DESER = TypeDeserializer()
@@ -101,6 +101,16 @@ def record_from_item(item: dict[str, Any]) -> CallRecord:
         last_event_time=plain.get("lastEventTime"),
         sync_status=SyncStatus(plain["syncStatus"]) if "syncStatus" in plain else None,
     )
+
+
+def stream_change(record: Mapping[str, Any]) -> tuple[CallRecord | None, CallRecord] | None:
+    """A call-records stream record as (old, new) call records; None for a delete or a TTL expiry,
+    which no relay acts on. The relays (CRM jobs, transcript jobs) share this one reading of the images."""
+    images = record.get("dynamodb", {})
+    if "NewImage" not in images:
+        return None
+    old = record_from_item(images["OldImage"]) if "OldImage" in images else None
+    return old, record_from_item(images["NewImage"])
 
 
 class DynamoCallRecordStore:
