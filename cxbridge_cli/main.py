@@ -18,7 +18,7 @@ from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoR
 
 from cxbridge.calls.store import DynamoSyncStatusStore
 from cxbridge.core.observability import logger
-from cxbridge.crm.queue import SqsJobQueue
+from cxbridge.core.sqs import SqsQueue
 from cxbridge_cli import config as config_file
 from cxbridge_cli import queues, replay, setup, status
 from cxbridge_cli.stack import LOCAL_AWS_URL, Aws, StackError, read_stack
@@ -70,7 +70,7 @@ def run_redrive(args: argparse.Namespace) -> int:
             aws.client("lambda"),
             url,
             records=DynamoSyncStatusStore(dynamodb, stack.output("CallRecordsTableName")),
-            jobs=SqsJobQueue(sqs, stack.output("CrmSyncQueueUrl")),
+            jobs=SqsQueue(sqs, stack.output("CrmSyncQueueUrl")),
         )
         print(json.dumps(counts))
         return 0

@@ -21,7 +21,7 @@ from cxbridge.crm.job import CrmJob
 
 if TYPE_CHECKING:
     from cxbridge.calls.store import DynamoSyncStatusStore
-    from cxbridge.crm.queue import SqsJobQueue
+    from cxbridge.core.sqs import SqsQueue
 
 
 def stream_batch_keys(streams: Any, batch: dict[str, Any]) -> set[str]:
@@ -48,7 +48,7 @@ def stream_batch_keys(streams: Any, batch: dict[str, Any]) -> set[str]:
     return keys
 
 
-def requeue(records: DynamoSyncStatusStore, jobs: SqsJobQueue, conversation_ids: set[str]) -> int:
+def requeue(records: DynamoSyncStatusStore, jobs: SqsQueue, conversation_ids: set[str]) -> int:
     """A CRM-sync job for each of these calls still pending with a disposition; how many were queued."""
     queued = 0
     for record in records.current(sorted(conversation_ids)).values():
@@ -65,7 +65,7 @@ def replay_ingest(
     dead_letter_url: str,
     *,
     records: DynamoSyncStatusStore,
-    jobs: SqsJobQueue,
+    jobs: SqsQueue,
 ) -> dict[str, int]:
     """Replay each ingest dead letter by what it holds (see the module docstring); counts by kind."""
     counts = {"stream_batches": 0, "jobs_queued": 0, "events_invoked": 0, "kept": 0}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import boto3
 
 from cxbridge.calls.store import DynamoSyncStatusStore
-from cxbridge.crm.queue import SqsJobQueue
+from cxbridge.core.sqs import SqsQueue
 from cxbridge.crm.reconciler import Reconciler
 from scripts.build_events import api_gateway_event
 from tests.builders import body
@@ -33,7 +33,7 @@ def lost_job(stack: Stack, cid: str) -> None:
 def reconciler(stack: Stack, later_s: float) -> Reconciler:
     return Reconciler(
         DynamoSyncStatusStore(stack.dynamodb, TABLE),
-        SqsJobQueue(stack.sqs, stack.queue_url),
+        SqsQueue(stack.sqs, stack.queue_url),
         worst_case_s=WORST_CASE_S,
         clock=lambda: time.time() + later_s,
     )

@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from cxbridge.calls.store import DynamoSyncStatusStore
-from cxbridge.crm.queue import SqsJobQueue
+from cxbridge.core.sqs import SqsQueue
 from cxbridge_cli.queues import move_by_hand, queue_arn, start_redrive
 from cxbridge_cli.replay import replay_ingest
 from cxbridge_cli.stack import Aws, read_stack
@@ -96,7 +96,7 @@ def test_an_ingest_dead_letter_of_a_stream_batch_requeues_the_pending_calls_it_t
     stack.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(stream_failure(stack)))
     stack.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"something": "else"}))
     records = DynamoSyncStatusStore(stack.dynamodb, TABLE)
-    jobs = SqsJobQueue(stack.sqs, stack.queue_url)
+    jobs = SqsQueue(stack.sqs, stack.queue_url)
 
     counts = replay_ingest(stack.sqs, boto3.client("dynamodbstreams"), None, dlq, records=records, jobs=jobs)
 
@@ -127,7 +127,7 @@ def test_an_ingest_dead_letter_of_a_failed_event_invokes_its_function_again(stac
             },
         )
         records = DynamoSyncStatusStore(stack.dynamodb, TABLE)
-        jobs = SqsJobQueue(stack.sqs, stack.queue_url)
+        jobs = SqsQueue(stack.sqs, stack.queue_url)
         counts = replay_ingest(stack.sqs, None, lambda_client, dlq, records=records, jobs=jobs)
         stub.assert_no_pending_responses()
     assert counts["events_invoked"] == 1

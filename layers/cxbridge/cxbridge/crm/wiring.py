@@ -14,12 +14,12 @@ from cxbridge.core.aws import client, json_parameter, json_secret, read_keys
 from cxbridge.crm.settings import crm_sync_settings, lookup_settings, outbox_settings
 
 if TYPE_CHECKING:
+    from cxbridge.core.sqs import SqsQueue
     from cxbridge.crm.bot_callback import BotCallbackService
     from cxbridge.crm.contact_link import ContactLinker
     from cxbridge.crm.lookup_service import LookupService
     from cxbridge.crm.outbox import OutboxService
     from cxbridge.crm.ports import ContactDirectory, CrmSink
-    from cxbridge.crm.queue import SqsQueueActions
     from cxbridge.crm.reconciler import Reconciler
     from cxbridge.crm.sync import CrmSyncService, RetryPolicy
     from cxbridge.crm.worker_state import DynamoBotDeploymentLedger
@@ -29,10 +29,10 @@ if TYPE_CHECKING:
 @lru_cache(maxsize=1)
 def outbox_service() -> OutboxService:
     """The stream relay: call-record changes in, CRM-sync jobs out."""
+    from cxbridge.core.sqs import SqsQueue  # noqa: PLC0415
     from cxbridge.crm.outbox import OutboxService  # noqa: PLC0415
-    from cxbridge.crm.queue import SqsJobQueue  # noqa: PLC0415
 
-    return OutboxService(SqsJobQueue(client("sqs"), outbox_settings().crm_sync_queue_url))
+    return OutboxService(SqsQueue(client("sqs"), outbox_settings().crm_sync_queue_url))
 
 
 @lru_cache(maxsize=1)
@@ -102,8 +102,8 @@ def contact_linker() -> ContactLinker | None:
 def reconciler() -> Reconciler:
     """The scheduled pass over stranded records; with Automation Anywhere, it asks the Control Room too."""
     from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
+    from cxbridge.core.sqs import SqsQueue  # noqa: PLC0415
     from cxbridge.crm.automation_anywhere import AutomationAnywhereSink  # noqa: PLC0415
-    from cxbridge.crm.queue import SqsJobQueue  # noqa: PLC0415
     from cxbridge.crm.reconciler import BotPath, Reconciler, worst_case_s  # noqa: PLC0415
 
     s = crm_sync_settings()
@@ -111,7 +111,7 @@ def reconciler() -> Reconciler:
     bots = BotPath(bot_ledger(), sink, bot_callback_service()) if isinstance(sink, AutomationAnywhereSink) else None
     return Reconciler(
         DynamoSyncStatusStore(client("dynamodb"), s.call_records_table),
-        SqsJobQueue(client("sqs"), s.crm_sync_queue_url),
+        SqsQueue(client("sqs"), s.crm_sync_queue_url),
         worst_case_s=worst_case_s(_retry_policy(), s.bot_run_budget_s),
         lookback_days=s.reconcile_lookback_days,
         bots=bots,
@@ -139,22 +139,22 @@ def bot_ledger() -> DynamoBotDeploymentLedger:
 
 
 @lru_cache(maxsize=1)
-def queue_actions() -> SqsQueueActions:
-    from cxbridge.crm.queue import SqsQueueActions  # noqa: PLC0415
+def queue_actions() -> SqsQueue:
+    from cxbridge.core.sqs import SqsQueue  # noqa: PLC0415
 
     s = crm_sync_settings()
-    return SqsQueueActions(client("sqs"), s.crm_sync_queue_url, s.crm_sync_dlq_url)
+    return SqsQueue(client("sqs"), s.crm_sync_queue_url, s.crm_sync_dlq_url)
 
 
 @lru_cache(maxsize=1)
 def bot_callback_service() -> BotCallbackService:
     from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
+    from cxbridge.core.sqs import SqsQueue  # noqa: PLC0415
     from cxbridge.crm.bot_callback import BotCallbackService  # noqa: PLC0415
-    from cxbridge.crm.queue import SqsJobQueue  # noqa: PLC0415
 
     s = crm_sync_settings()
     records = DynamoSyncStatusStore(client("dynamodb"), s.call_records_table)
-    jobs = SqsJobQueue(client("sqs"), s.crm_sync_queue_url)
+    jobs = SqsQueue(client("sqs"), s.crm_sync_queue_url)
     keys = read_keys(s.bot_callback_secret_name, s.secrets_max_age_s)
     return BotCallbackService(bot_ledger(), records, queue_actions(), jobs, keys=keys)
 

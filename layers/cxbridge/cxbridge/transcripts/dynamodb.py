@@ -13,8 +13,6 @@ from cxbridge.transcripts.ports import LedgerState
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from cxbridge.transcripts.models import TranscriptJob
-
 
 class DynamoTranscriptLedger:
     """``TranscriptLedger``: ``{conversationId, state, reason?, phrases?, truncated?, updatedAt, expiresAt}``."""
@@ -89,41 +87,3 @@ class DynamoTranscriptLedger:
 
     def no_transcript(self, conversation_id: str, reason: str) -> None:
         self._put(conversation_id, LedgerState.NO_TRANSCRIPT, reason={"S": reason[:256]})
-
-
-class SqsTranscriptQueue:
-    """``TranscriptJobQueue`` and ``TranscriptQueueActions`` on the transcript queue and its dead-letter queue."""
-
-    def __init__(self, client: Any, queue_url: str, dead_letter_url: str | None = None) -> None:
-        self._client = client
-        self._url = queue_url
-        self._dlq = dead_letter_url
-
-    def send(self, job: TranscriptJob) -> None:
-        try:
-            self._client.send_message(
-                QueueUrl=self._url,
-                MessageBody=job.model_dump_json(exclude_none=True),
-                MessageAttributes={"conversationId": {"DataType": "String", "StringValue": job.conversationId}},
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise TransientFailure(f"transcript job could not be queued: {type(exc).__name__}") from None
-
-    def delay(self, receipt_handle: str, seconds: float) -> None:
-        try:
-            self._client.change_message_visibility(
-                QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=min(43_200, max(0, round(seconds)))
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise TransientFailure(f"visibility change failed: {type(exc).__name__}") from None
-
-    def dead_letter(self, body: str, reason: str, conversation_id: str | None) -> None:
-        if not self._dlq:
-            raise TransientFailure("no dead-letter queue configured")
-        attributes = {"reason": {"DataType": "String", "StringValue": reason[:256]}}
-        if conversation_id:
-            attributes["conversationId"] = {"DataType": "String", "StringValue": conversation_id}
-        try:
-            self._client.send_message(QueueUrl=self._dlq, MessageBody=body, MessageAttributes=attributes)
-        except (ClientError, BotoCoreError) as exc:
-            raise TransientFailure(f"dead-letter send failed: {type(exc).__name__}") from None

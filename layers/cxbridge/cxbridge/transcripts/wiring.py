@@ -14,7 +14,7 @@ from cxbridge.core.aws import client
 from cxbridge.transcripts.settings import transcript_outbox_settings, transcript_settings
 
 if TYPE_CHECKING:
-    from cxbridge.transcripts.dynamodb import SqsTranscriptQueue
+    from cxbridge.core.sqs import SqsQueue
     from cxbridge.transcripts.outbox import TranscriptOutbox
     from cxbridge.transcripts.ports import TranscriptSink
     from cxbridge.transcripts.service import TranscriptService
@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=1)
 def transcript_outbox() -> TranscriptOutbox:
-    from cxbridge.transcripts.dynamodb import SqsTranscriptQueue  # noqa: PLC0415
+    from cxbridge.core.sqs import SqsQueue  # noqa: PLC0415
     from cxbridge.transcripts.outbox import TranscriptOutbox  # noqa: PLC0415
 
-    return TranscriptOutbox(SqsTranscriptQueue(client("sqs"), transcript_outbox_settings().transcript_queue_url))
+    return TranscriptOutbox(SqsQueue(client("sqs"), transcript_outbox_settings().transcript_queue_url))
 
 
 def build_transcript_sink(
@@ -96,11 +96,11 @@ def transcript_service() -> TranscriptService:
 
 
 @lru_cache(maxsize=1)
-def queue_actions() -> SqsTranscriptQueue:
-    from cxbridge.transcripts.dynamodb import SqsTranscriptQueue  # noqa: PLC0415
+def queue_actions() -> SqsQueue:
+    from cxbridge.core.sqs import SqsQueue  # noqa: PLC0415
 
     s = transcript_settings()
-    return SqsTranscriptQueue(client("sqs"), s.transcript_queue_url, s.transcript_dlq_url)
+    return SqsQueue(client("sqs"), s.transcript_queue_url, s.transcript_dlq_url)
 
 
 wiring.register(transcript_outbox.cache_clear, transcript_service.cache_clear, queue_actions.cache_clear)
