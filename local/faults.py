@@ -216,11 +216,13 @@ def run_phase(sink: CrmSinkName, calls: int, copies: int, seed: int, timeout_s: 
         with ThreadPoolExecutor(max_workers=2) as background:
             background.submit(_bot_runner, phase)
             background.submit(_reconciler, phase)
-            ingest = send_calls(stack, generated, copies, rnd)
-            wait_for(lambda: bool(_crm_view(phase)[0]), timeout_s)  # outcomes are being sent
-            _change_dispositions(phase)
-            wait_for(lambda: _settled(phase, expected), timeout_s, interval_s=2.0)
-            phase.stopping.set()
+            try:
+                ingest = send_calls(stack, generated, copies, rnd)
+                wait_for(lambda: bool(_crm_view(phase)[0]), timeout_s)  # outcomes are being sent
+                _change_dispositions(phase)
+                wait_for(lambda: _settled(phase, expected), timeout_s, interval_s=2.0)
+            finally:  # the background threads stop before the pool waits for them, whatever happened
+                phase.stopping.set()
         stream_failures = [d for d in stack.dead_letters("IngestDeadLetterQueue") if "DDBStreamBatchInfo" in d["body"]]
         phase.injected.add("stream_retries_exhausted", len(stream_failures))
         return _figures(phase, expected, ingest)
