@@ -1,0 +1,205 @@
+"""Call outcomes as work items in an Automation Anywhere WLM queue: many per request (issue 16).
+
+The bots of the queue's device pool take the items at the Control Room's own pace, instead of one
+deployment per call crowding the unattended runners. WLM documents no idempotency key either, so each
+call version is claimed in the bot ledger (a DynamoDB conditional write) before its item is added, and
+the item's id is stored after: a redelivered job finds the claim and adds nothing. Results come back by
+the bot's callback (``/bots/callback``) or by listing the queue's items (``run_status``, the
+reconciler's path); a failed item is retried with a new item up to ``max_attempts`` for the same
+content, then the job goes to the dead-letter queue with the bot's reason.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from cxbridge.core.http import (
+    DEFAULT_TIMEOUT_S,
+    AuthorizedHttp,
+    classify,
+    json_body,
+    log_response,
+    parse_retry_after,
+    request_not_sent,
+    transport_reason,
+)
+from cxbridge.core.observability import logger
+from cxbridge.core.upstream import UpstreamFailure, WriteStatus
+from cxbridge.crm import callback_token
+from cxbridge.crm.automation_anywhere import AMBIGUOUS_STATUSES
+from cxbridge.crm.outcome import CrmWriteResult, MappingError, no_deadline, not_sent
+from cxbridge.crm.work_queue import add_body, added_items, item_ids, parse_ref, work_item_json, work_item_ref
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from cxbridge.core.oauth import TokenCache
+    from cxbridge.crm.outcome import CrmOutcome, LedgerEntry
+    from cxbridge.crm.ports import BotDeploymentLedger
+    from cxbridge.crm.work_queue import WorkQueueMapping
+
+SYSTEM = "automation_anywhere"
+
+
+class AutomationAnywhereWorkQueueSink:
+    """Adds one work item per call to a WLM queue, ``mapping.batch_size`` items a request."""
+
+    def __init__(
+        self,
+        mapping: WorkQueueMapping,
+        control_room_url: str,
+        tokens: TokenCache,
+        ledger: BotDeploymentLedger,
+        *,
+        callback_key: bytes | None = None,
+        session: requests.Session | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        in_flight_s: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``callback_key`` signs each item's callback token (``callback_token``); ``in_flight_s`` as in
+        the deploy mode: how long a claim without an item id is taken for an add still under way."""
+        self.mapping = mapping
+        self.max_batch = mapping.batch_size
+        base = control_room_url.rstrip("/")
+        self._add_url = f"{base}/v3/wlm/queues/{mapping.queue_id}/workitems"
+        self._base = base
+        self._http = AuthorizedHttp(SYSTEM, tokens, session=session, timeout_s=timeout_s)
+        self._ledger = ledger
+        self._callback_key = callback_key
+        self._in_flight_s = in_flight_s
+        self._clock = clock
+
+    # ---- writing -----------------------------------------------------------------------------------
+
+    def write(
+        self, outcomes: Sequence[CrmOutcome], may_send: Callable[[], bool] = no_deadline, /
+    ) -> list[CrmWriteResult]:
+        """One result per outcome, in order: SUBMITTED once its work item is in the queue (now or before)."""
+        results: dict[int, CrmWriteResult] = {}
+        claimed: list[tuple[int, CrmOutcome, dict[str, Any]]] = []
+        if not may_send():
+            return [not_sent(o.conversation_id) for o in outcomes]
+        for index, outcome in enumerate(outcomes):
+            cid = outcome.conversation_id
+            token = callback_token.sign(self._callback_key, cid) if self._callback_key else None
+            try:
+                item = work_item_json(self.mapping, outcome, token)
+            except MappingError as exc:
+                results[index] = CrmWriteResult(cid, WriteStatus.PERMANENT, reason=f"mapping:{exc.name}")
+                continue
+            existing = self._ledger.claim(cid, outcome.content)
+            decided = None if existing is None else self._from_ledger(existing, outcome)
+            if decided is not None:
+                results[index] = decided
+            else:
+                claimed.append((index, outcome, item))
+        if claimed:
+            for index, result in zip((c[0] for c in claimed), self._add(claimed), strict=True):
+                results[index] = result
+        return [results[index] for index in range(len(outcomes))]
+
+    def _from_ledger(self, entry: LedgerEntry, outcome: CrmOutcome) -> CrmWriteResult | None:
+        """What the entry that refused our claim says; None when we took it over for a new item."""
+        cid = entry.conversation_id
+        same = entry.holds(outcome.content)
+        if entry.failed:
+            return self._after_failure(entry, outcome)
+        if entry.settled:  # this content's item completed: the CRM holds it
+            return CrmWriteResult(cid, WriteStatus.WRITTEN, crm_id=entry.deployment_id)
+        if entry.deployment_id is not None:
+            if same:
+                return CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=entry.deployment_id)  # its result settles
+            return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="previous-workitem-in-flight")
+        if self._clock() - entry.claimed_at < self._in_flight_s:
+            return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="workitem-in-flight")
+        # A claim with no item id, older than an add takes: the add's answer was lost (a 502/504, a worker
+        # that died). Never a second item on a guess: retried, then dead-lettered for an operator.
+        logger.error("work item add is ambiguous", extra={"system": SYSTEM, "conversationId": cid})
+        return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="ambiguous-workitem")
+
+    def _after_failure(self, entry: LedgerEntry, outcome: CrmOutcome) -> CrmWriteResult | None:
+        """A failed item's entry: dead-letter once its attempts are used up, else take it over (None)."""
+        same = entry.holds(outcome.content)
+        if same and entry.attempts >= self.mapping.max_attempts:
+            return CrmWriteResult(entry.conversation_id, WriteStatus.PERMANENT, reason=entry.reason or "bot:FAILED")
+        attempts = entry.attempts + 1 if same else 1  # a new call version starts its own count
+        if self._ledger.reclaim(entry, outcome.content, attempts):
+            return None
+        return CrmWriteResult(entry.conversation_id, WriteStatus.TRANSIENT, reason="workitem-in-flight")
+
+    def _release(self, claimed: Sequence[tuple[int, CrmOutcome, dict[str, Any]]]) -> None:
+        for _, outcome, _ in claimed:
+            self._ledger.release(outcome.conversation_id)
+
+    def _add(self, claimed: Sequence[tuple[int, CrmOutcome, dict[str, Any]]]) -> list[CrmWriteResult]:
+        """One add request for the claimed records; their results in order."""
+        cids = [outcome.conversation_id for _, outcome, _ in claimed]
+        body = add_body([item for _, _, item in claimed])
+        try:
+            response = self._http.request("POST", lambda _: self._add_url, json=body)
+        except UpstreamFailure as failure:  # no token, so no request
+            self._release(claimed)
+            return [CrmWriteResult(cid, failure.status, failure.retry_after_s, failure.reason) for cid in cids]
+        except requests.RequestException as exc:
+            reason = transport_reason(exc)
+            logger.warning("outbound call failed", extra={"system": SYSTEM, "error": reason, "workItems": len(cids)})
+            if request_not_sent(exc):
+                self._release(claimed)
+            return [CrmWriteResult(cid, classify(exc), reason=reason) for cid in cids]
+        log_response(SYSTEM, response, workItems=len(cids))
+        answer = json_body(response)
+        if response.ok:
+            ids = item_ids(answer, len(cids))
+            if ids is None:  # added, but we cannot tell which item is whose: keep the claims
+                logger.error("work items added without their ids", extra={"system": SYSTEM, "workItems": len(cids)})
+                return [CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="ambiguous-workitem") for cid in cids]
+            results = []
+            for cid, item_id in zip(cids, ids, strict=True):
+                ref = work_item_ref(self.mapping.queue_id, item_id)
+                self._ledger.record_deployment(cid, ref)
+                results.append(CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=ref))
+            return results
+        if response.status_code not in AMBIGUOUS_STATUSES:
+            self._release(claimed)  # the Control Room itself refused: no item was added
+        code = answer.get("code") if isinstance(answer, dict) else None
+        reason = code if isinstance(code, str) and code else f"http:{response.status_code}"
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        return [CrmWriteResult(cid, classify(response), retry_after, reason) for cid in cids]
+
+    # ---- results by listing ------------------------------------------------------------------------
+
+    def statuses(self, refs: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """``ref → (status, result)`` of work items of this queue, listed in one request (an ``or`` of
+        ``id`` filters); items the answer does not show, or an answer we cannot read, are left out."""
+        queue, ids = str(self.mapping.queue_id), dict[str, str]()
+        for given in refs:
+            parsed = parse_ref(given)
+            if parsed is not None and parsed[0] == queue:
+                ids[parsed[1]] = given
+        if not ids:
+            return {}
+        operands = [{"operator": "eq", "field": "id", "value": item} for item in ids]
+        rule = operands[0] if len(operands) == 1 else {"operator": "or", "operands": operands}
+        url = f"{self._add_url}/list"
+        body = {"filter": rule, "page": {"offset": 0, "length": len(ids)}}
+        try:
+            response = self._http.request("POST", lambda _: url, json=body)
+        except (UpstreamFailure, requests.RequestException):
+            return {}
+        items = added_items(json_body(response)) if response.ok else None
+        found: dict[str, tuple[str, str | None]] = {}
+        for item in items or []:
+            ref = ids.get(str(item.get("id")))
+            status = item.get("status")
+            if ref is not None and isinstance(status, str):
+                found[ref] = (status.upper(), item["result"] if isinstance(item.get("result"), str) else None)
+        return found
+
+    def run_status(self, deployment_id: str) -> str | None:
+        """``ControlRoom``: the work item's status (``COMPLETED``, ``FAILED``, ``NEW``, ...); None if unknown."""
+        status = self.statuses([deployment_id]).get(deployment_id)
+        return status[0] if status else None
