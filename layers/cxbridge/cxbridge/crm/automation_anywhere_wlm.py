@@ -12,6 +12,7 @@ content, then the job goes to the dead-letter queue with the bot's reason.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -29,7 +30,7 @@ from cxbridge.core.http import (
 from cxbridge.core.observability import logger
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
 from cxbridge.crm import callback_token
-from cxbridge.crm.automation_anywhere import AMBIGUOUS_STATUSES
+from cxbridge.crm.automation_anywhere import AMBIGUOUS_STATUSES, CLOCK_SKEW_S
 from cxbridge.crm.outcome import CrmWriteResult, MappingError, no_deadline, not_sent
 from cxbridge.crm.work_queue import add_body, added_items, item_ids, parse_ref, work_item_json, work_item_ref
 
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
     from cxbridge.crm.work_queue import WorkQueueMapping
 
 SYSTEM = "automation_anywhere"
+AMBIGUOUS = "ambiguous-workitem"
+# How far back an ambiguous add is looked for: pages of the queue's recent items.
+LIST_PAGE = 200
+LIST_PAGES = 10
 
 
 class AutomationAnywhereWorkQueueSink:
@@ -81,6 +86,7 @@ class AutomationAnywhereWorkQueueSink:
         """One result per outcome, in order: SUBMITTED once its work item is in the queue (now or before)."""
         results: dict[int, CrmWriteResult] = {}
         claimed: list[tuple[int, CrmOutcome, dict[str, Any]]] = []
+        unknown: list[tuple[int, CrmOutcome, dict[str, Any], LedgerEntry]] = []
         if not may_send():
             return [not_sent(o.conversation_id) for o in outcomes]
         for index, outcome in enumerate(outcomes):
@@ -95,8 +101,12 @@ class AutomationAnywhereWorkQueueSink:
             decided = None if existing is None else self._from_ledger(existing, outcome)
             if decided is not None:
                 results[index] = decided
+                if decided.reason == AMBIGUOUS and existing is not None:
+                    unknown.append((index, outcome, item, existing))
             else:
                 claimed.append((index, outcome, item))
+        if unknown:
+            claimed.extend(self._resolve(unknown, results))
         if claimed:
             for index, result in zip((c[0] for c in claimed), self._add(claimed), strict=True):
                 results[index] = result
@@ -116,10 +126,67 @@ class AutomationAnywhereWorkQueueSink:
             return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="previous-workitem-in-flight")
         if self._clock() - entry.claimed_at < self._in_flight_s:
             return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="workitem-in-flight")
-        # A claim with no item id, older than an add takes: the add's answer was lost (a 502/504, a worker
-        # that died). Never a second item on a guess: retried, then dead-lettered for an operator.
-        logger.error("work item add is ambiguous", extra={"system": SYSTEM, "conversationId": cid})
-        return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="ambiguous-workitem")
+        # A claim with no item id, older than an add takes: the add's answer was lost (a 502/504, a timeout,
+        # a worker that died). ``_resolve`` looks for the item in the queue before anything is added again.
+        return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason=AMBIGUOUS)
+
+    def _resolve(
+        self,
+        unknown: Sequence[tuple[int, CrmOutcome, dict[str, Any], LedgerEntry]],
+        results: dict[int, CrmWriteResult],
+    ) -> list[tuple[int, CrmOutcome, dict[str, Any]]]:
+        """Claims whose add may or may not have happened: an item found in the queue is recorded (its
+        result settles the call); none found in a complete answer: the claim is taken again and the item
+        added (returned). No answer: retried later, never a second item on a guess."""
+        added = self._added_since(min(entry.claimed_at for *_, entry in unknown))
+        again: list[tuple[int, CrmOutcome, dict[str, Any]]] = []
+        for index, outcome, item, _ in unknown:
+            cid = outcome.conversation_id
+            if added is None:
+                logger.error("work item add is ambiguous", extra={"system": SYSTEM, "conversationId": cid})
+                continue
+            if cid in added:
+                ref = work_item_ref(self.mapping.queue_id, added[cid])
+                self._ledger.record_deployment(cid, ref)
+                results[index] = CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=ref)
+                continue
+            self._ledger.release(cid)
+            if self._ledger.claim(cid, outcome.content) is None:
+                again.append((index, outcome, item))
+        return again
+
+    def _added_since(self, claimed_at: float) -> dict[str, str] | None:
+        """Conversation id → item id of the queue's items created since ``claimed_at`` (clock skew
+        allowed), read from each item's ``json``; None without a complete answer, or when no work item
+        attribute holds the conversation id. The ``createdOn`` field and ``gt`` operator are unconfirmed
+        (as the deploy mode's activity filter): an answer we cannot read means unknown."""
+        attribute = next((a for a, name in self.mapping.work_item.items() if name == "conversation_id"), None)
+        if attribute is None:
+            return None
+        since = datetime.fromtimestamp(claimed_at - CLOCK_SKEW_S, tz=UTC).isoformat()
+        rule = {"operator": "gt", "field": "createdOn", "value": since}
+        found: dict[str, str] = {}
+        offset = 0
+        for _ in range(LIST_PAGES):
+            body = {"filter": rule, "page": {"offset": offset, "length": LIST_PAGE}}
+            try:
+                response = self._http.request("POST", lambda _: f"{self._add_url}/list", json=body)
+            except (UpstreamFailure, requests.RequestException):
+                return None
+            answer = json_body(response)
+            items = added_items(answer) if response.ok else None
+            page = answer.get("page") if isinstance(answer, dict) else None
+            total = page.get("totalFilter") if isinstance(page, dict) else None
+            if items is None or not isinstance(total, int):
+                return None
+            for i in items:
+                data = i.get("json")
+                if isinstance(data, dict) and isinstance(data.get(attribute), str) and "id" in i:
+                    found.setdefault(data[attribute], str(i["id"]))
+            offset += len(items)
+            if offset >= total or not items:
+                return found
+        return None
 
     def _after_failure(self, entry: LedgerEntry, outcome: CrmOutcome) -> CrmWriteResult | None:
         """A failed item's entry: dead-letter once its attempts are used up, else take it over (None)."""
@@ -156,7 +223,7 @@ class AutomationAnywhereWorkQueueSink:
             ids = item_ids(answer, len(cids))
             if ids is None:  # added, but we cannot tell which item is whose: keep the claims
                 logger.error("work items added without their ids", extra={"system": SYSTEM, "workItems": len(cids)})
-                return [CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="ambiguous-workitem") for cid in cids]
+                return [CrmWriteResult(cid, WriteStatus.TRANSIENT, reason=AMBIGUOUS) for cid in cids]
             results = []
             for cid, item_id in zip(cids, ids, strict=True):
                 ref = work_item_ref(self.mapping.queue_id, item_id)
