@@ -110,8 +110,8 @@ def _crm(sink: Sink, seed: int, timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterato
         with AutomationAnywhereSandbox(seed=seed) as cr:
             tokens = TokenCache(AutomationAnywhereTokenSource(cr.url, "svc_api", SANDBOX_SECRET))
             ledger, key = InMemoryBotDeploymentLedger(), b"bench-callback-key"
-            sink = AutomationAnywhereWorkQueueSink(WORK_QUEUE_MAPPING, cr.url, tokens, ledger, callback_key=key)
-            yield _Crm(cr, sink)
+            wlm = AutomationAnywhereWorkQueueSink(WORK_QUEUE_MAPPING, cr.url, tokens, ledger, callback_key=key)
+            yield _Crm(cr, wlm)
         return
     with DynamicsSandbox(seed=seed) as dv:
         source = EntraTokenSource(dv.tenant_id, dv.client_id, dv.client_secret, dv.url, dv.url)
