@@ -137,3 +137,30 @@ def test_statuses_come_from_one_listing_of_the_queue(room: AutomationAnywhereSan
     assert room.requests("wlm_list") == before + 1
     assert statuses == {refs[0]: ("NEW", ""), refs[1]: ("FAILED", "crm.locked"), refs[2]: ("NEW", "")}
     assert sink.run_status(refs[1] or "") == "FAILED"
+
+
+@pytest.mark.parametrize(("ended", "added"), [("COMPLETED", 2), ("FAILED", 2), ("DEFERRED", 1)])
+def test_a_new_version_waits_for_the_older_item_then_asks_the_queue_whether_it_ended(
+    room: AutomationAnywhereSandbox, clock: FakeClock, ended: str, added: int
+) -> None:
+    ledger = InMemoryBotDeploymentLedger(clock)
+    sink = make_sink(room, ledger, clock)
+    (old,) = sink.write([outcome(1, content="v1")])
+    room.end_workitem(12, (old.crm_id or "").rsplit(":", 1)[1], ended, "x")  # its callback never arrives
+    newer = outcome(1, disposition="Escalated", content="v2")
+
+    (soon,) = sink.write([newer])
+    clock.advance(61)
+    (later,) = sink.write([newer])
+
+    assert soon.reason == "previous-workitem-in-flight"
+    assert room.requests("wlm_list") == 1
+    assert len(room.state()["workitems"]) == added
+    if added == 2:
+        assert later.status is WriteStatus.SUBMITTED
+        assert room.state()["workitems"][-1]["json"]["outcome"] == "Escalated"
+        entry = ledger.get("conv-0001")
+        assert entry is not None
+        assert (entry.content, entry.attempts, entry.failed) == ("v2", 1, False)
+    else:
+        assert (later.status, later.reason) == (WriteStatus.TRANSIENT, "previous-workitem-unsettled")

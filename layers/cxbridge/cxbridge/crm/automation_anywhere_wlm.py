@@ -31,8 +31,16 @@ from cxbridge.core.observability import logger
 from cxbridge.core.upstream import UpstreamFailure, WriteStatus
 from cxbridge.crm import callback_token
 from cxbridge.crm.automation_anywhere import AMBIGUOUS_STATUSES, CLOCK_SKEW_S
-from cxbridge.crm.outcome import CrmWriteResult, MappingError, no_deadline, not_sent
-from cxbridge.crm.work_queue import add_body, added_items, item_ids, parse_ref, work_item_json, work_item_ref
+from cxbridge.crm.outcome import RUN_COMPLETED, RUN_FAILED, CrmWriteResult, MappingError, no_deadline, not_sent
+from cxbridge.crm.work_queue import (
+    add_body,
+    added_items,
+    bot_reason,
+    item_ids,
+    parse_ref,
+    work_item_json,
+    work_item_ref,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -44,6 +52,8 @@ if TYPE_CHECKING:
 
 SYSTEM = "automation_anywhere"
 AMBIGUOUS = "ambiguous-workitem"
+# An older version's item, queued longer than an add takes: still in the queue, or ended unreported?
+PREVIOUS = "previous-workitem-unsettled"
 # How far back an ambiguous add is looked for: pages of the queue's recent items.
 LIST_PAGE = 200
 LIST_PAGES = 10
@@ -99,14 +109,15 @@ class AutomationAnywhereWorkQueueSink:
                 continue
             existing = self._ledger.claim(cid, outcome.content)
             decided = None if existing is None else self._from_ledger(existing, outcome)
-            if decided is not None:
-                results[index] = decided
-                if decided.reason == AMBIGUOUS and existing is not None:
-                    unknown.append((index, outcome, item, existing))
-            else:
+            if decided is None:
                 claimed.append((index, outcome, item))
+                continue
+            results[index] = decided
+            if decided.reason in {AMBIGUOUS, PREVIOUS} and existing is not None:
+                unknown.append((index, outcome, item, existing))
         if unknown:
-            claimed.extend(self._resolve(unknown, results))
+            claimed.extend(self._resolve([u for u in unknown if u[3].deployment_id is None], results))
+            claimed.extend(self._older_item_ended([u for u in unknown if u[3].deployment_id is not None]))
         if claimed:
             for index, result in zip((c[0] for c in claimed), self._add(claimed), strict=True):
                 results[index] = result
@@ -123,12 +134,41 @@ class AutomationAnywhereWorkQueueSink:
         if entry.deployment_id is not None:
             if same:
                 return CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=entry.deployment_id)  # its result settles
-            return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="previous-workitem-in-flight")
+            young = self._clock() - entry.claimed_at < self._in_flight_s
+            reason = "previous-workitem-in-flight" if young else PREVIOUS  # asked in ``_older_item_ended``
+            return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason=reason)
         if self._clock() - entry.claimed_at < self._in_flight_s:
             return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="workitem-in-flight")
         # A claim with no item id, older than an add takes: the add's answer was lost (a 502/504, a timeout,
         # a worker that died). ``_resolve`` looks for the item in the queue before anything is added again.
         return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason=AMBIGUOUS)
+
+    def _older_item_ended(
+        self, older: Sequence[tuple[int, CrmOutcome, dict[str, Any], LedgerEntry]]
+    ) -> list[tuple[int, CrmOutcome, dict[str, Any]]]:
+        """Records whose entry holds an older version's item, past the in-flight window: the queue is
+        asked for those items in one request (their result may never have been reported). One that ended
+        is settled in the ledger as its callback would, and the claim taken for this version (returned,
+        to be added); one still in the queue keeps the record waiting (``PREVIOUS``, retried)."""
+        if not older:
+            return []
+        statuses = self.statuses([entry.deployment_id for *_, entry in older if entry.deployment_id])
+        again: list[tuple[int, CrmOutcome, dict[str, Any]]] = []
+        for index, outcome, item, entry in older:
+            cid, ref = outcome.conversation_id, entry.deployment_id or ""
+            status, result = statuses.get(ref, ("", None))
+            if status in RUN_COMPLETED:
+                self._ledger.settle(cid, ref)
+                taken = self._ledger.claim(cid, outcome.content) is None
+            elif status in RUN_FAILED:
+                self._ledger.fail(cid, ref, bot_reason(status, result))
+                failed = self._ledger.get(cid)
+                taken = failed is not None and failed.failed and self._after_failure(failed, outcome) is None
+            else:
+                continue
+            if taken:
+                again.append((index, outcome, item))
+        return again
 
     def _resolve(
         self,
@@ -138,6 +178,8 @@ class AutomationAnywhereWorkQueueSink:
         """Claims whose add may or may not have happened: an item found in the queue is recorded (its
         result settles the call); none found in a complete answer: the claim is taken again and the item
         added (returned). No answer: retried later, never a second item on a guess."""
+        if not unknown:
+            return []
         added = self._added_since(min(entry.claimed_at for *_, entry in unknown))
         again: list[tuple[int, CrmOutcome, dict[str, Any]]] = []
         for index, outcome, item, _ in unknown:
