@@ -54,9 +54,16 @@ class AutomationAnywhereKnobs(Knobs):
     """``device_available``: False makes a deploy fail with 412, as when the default device is offline or busy."""
 
     device_available: bool = True
+    # The WLM queue's bot: the share of items it fails or defers, and of results it never reports.
     workitem_fail_ratio: float = 0.0
     workitem_defer_ratio: float = 0.0
     callback_lost_ratio: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        shares = (self.workitem_fail_ratio, self.workitem_defer_ratio, self.callback_lost_ratio)
+        if any(not 0.0 <= r <= 1.0 for r in shares) or self.workitem_fail_ratio + self.workitem_defer_ratio > 1.0:
+            raise ValueError("work item ratios must lie in [0, 1]; fail + defer at most 1")
 
 
 def _error(status: int, code: str, message: str) -> Reply:

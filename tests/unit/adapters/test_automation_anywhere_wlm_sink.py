@@ -164,3 +164,17 @@ def test_a_new_version_waits_for_the_older_item_then_asks_the_queue_whether_it_e
         assert (entry.content, entry.attempts, entry.failed) == ("v2", 1, False)
     else:
         assert (later.status, later.reason) == (WriteStatus.TRANSIENT, "previous-workitem-unsettled")
+
+
+def test_the_sandbox_queue_refuses_impossible_bot_ratios_and_oversized_adds(
+    room: AutomationAnywhereSandbox, clock: FakeClock
+) -> None:
+    with pytest.raises(ValueError, match="work item ratios"):
+        room.configure(workitem_fail_ratio=0.7, workitem_defer_ratio=0.5)
+    ledger = InMemoryBotDeploymentLedger(clock)
+    sink = make_sink(room, ledger, clock, batch_size=500)
+
+    results = sink.write([outcome(n) for n in range(501)])  # one more than the sink's batch: the fake says 400
+
+    assert {(r.status, r.reason) for r in results} == {(WriteStatus.PERMANENT, "wlm.workitems.too.many")}
+    assert ledger.get("conv-0000") is None  # refused: nothing was added, the claims are released
