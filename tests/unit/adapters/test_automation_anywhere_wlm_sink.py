@@ -178,3 +178,19 @@ def test_the_sandbox_queue_refuses_impossible_bot_ratios_and_oversized_adds(
 
     assert {(r.status, r.reason) for r in results} == {(WriteStatus.PERMANENT, "wlm.workitems.too.many")}
     assert ledger.get("conv-0000") is None  # refused: nothing was added, the claims are released
+
+
+def test_the_look_up_of_a_lost_add_keeps_to_the_time_left(room: AutomationAnywhereSandbox, clock: FakeClock) -> None:
+    ledger = InMemoryBotDeploymentLedger(clock)
+    sink = make_sink(room, ledger, clock)
+    assert ledger.claim("conv-0001", outcome(1).content) is None  # an add whose answer was lost
+    clock.advance(61)
+    answers = iter([True, True, False])  # the write may start, the listing may, then no more time
+
+    (first, fresh) = sink.write([outcome(1), outcome(2)], lambda: next(answers, False))
+
+    assert room.requests("wlm_list") == 1
+    assert room.requests("wlm_add") == 0  # not started: the time left could not cover it
+    assert (fresh.status, fresh.reason) == (WriteStatus.TRANSIENT, "time-budget")
+    assert (first.status, first.reason) == (WriteStatus.TRANSIENT, "time-budget")
+    assert ledger.get("conv-0002") is None

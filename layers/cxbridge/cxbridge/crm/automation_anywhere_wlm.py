@@ -116,12 +116,26 @@ class AutomationAnywhereWorkQueueSink:
             if decided.reason in {AMBIGUOUS, PREVIOUS} and existing is not None:
                 unknown.append((index, outcome, item, existing))
         if unknown:
-            claimed.extend(self._resolve([u for u in unknown if u[3].deployment_id is None], results))
-            claimed.extend(self._older_item_ended([u for u in unknown if u[3].deployment_id is not None]))
+            claimed.extend(self._resolve([u for u in unknown if u[3].deployment_id is None], results, may_send))
+            if may_send():
+                claimed.extend(self._older_item_ended([u for u in unknown if u[3].deployment_id is not None]))
         if claimed:
-            for index, result in zip((c[0] for c in claimed), self._add(claimed), strict=True):
-                results[index] = result
+            self._send(claimed, results, may_send)
         return [results[index] for index in range(len(outcomes))]
+
+    def _send(
+        self,
+        claimed: Sequence[tuple[int, CrmOutcome, dict[str, Any]]],
+        results: dict[int, CrmWriteResult],
+        may_send: Callable[[], bool],
+    ) -> None:
+        """The add request for the claimed records, if the time left still covers it; else the claims go."""
+        if not may_send():  # the look-ups took the time left: nothing added
+            self._release(claimed)
+            results.update({index: not_sent(outcome.conversation_id) for index, outcome, _ in claimed})
+            return
+        for index, result in zip((c[0] for c in claimed), self._add(claimed), strict=True):
+            results[index] = result
 
     def _from_ledger(self, entry: LedgerEntry, outcome: CrmOutcome) -> CrmWriteResult | None:
         """What the entry that refused our claim says; None when we took it over for a new item."""
@@ -174,13 +188,14 @@ class AutomationAnywhereWorkQueueSink:
         self,
         unknown: Sequence[tuple[int, CrmOutcome, dict[str, Any], LedgerEntry]],
         results: dict[int, CrmWriteResult],
+        may_send: Callable[[], bool],
     ) -> list[tuple[int, CrmOutcome, dict[str, Any]]]:
         """Claims whose add may or may not have happened: an item found in the queue is recorded (its
         result settles the call); none found in a complete answer: the claim is taken again and the item
         added (returned). No answer: retried later, never a second item on a guess."""
         if not unknown:
             return []
-        added = self._added_since(min(entry.claimed_at for *_, entry in unknown))
+        added = self._added_since(min(entry.claimed_at for *_, entry in unknown), may_send)
         again: list[tuple[int, CrmOutcome, dict[str, Any]]] = []
         for index, outcome, item, _ in unknown:
             cid = outcome.conversation_id
@@ -197,7 +212,7 @@ class AutomationAnywhereWorkQueueSink:
                 again.append((index, outcome, item))
         return again
 
-    def _added_since(self, claimed_at: float) -> dict[str, str] | None:
+    def _added_since(self, claimed_at: float, may_send: Callable[[], bool]) -> dict[str, str] | None:
         """Conversation id → item id of the queue's items created since ``claimed_at`` (clock skew
         allowed), read from each item's ``json``; None without a complete answer, or when no work item
         attribute holds the conversation id. The ``createdOn`` field and ``gt`` operator are unconfirmed
@@ -210,6 +225,8 @@ class AutomationAnywhereWorkQueueSink:
         found: dict[str, str] = {}
         offset = 0
         for _ in range(LIST_PAGES):
+            if not may_send():  # no page may outlive the invocation: unknown, asked again next time
+                return None
             body = {"filter": rule, "page": {"offset": offset, "length": LIST_PAGE}}
             try:
                 response = self._http.request("POST", lambda _: f"{self._add_url}/list", json=body)
