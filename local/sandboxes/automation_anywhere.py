@@ -47,6 +47,7 @@ DEMO_QUEUES = frozenset({12})
 # Work items per add request the fake accepts (the real maximum is unconfirmed).
 MAX_WORKITEMS_PER_REQUEST = 500
 WORKITEM_FAILURE = "sandbox.bot.failed"
+MAX_VALUE_CHARS = 1000  # "values up to 1,000 chars" (the WLM guidelines); one such item refuses the whole add
 
 
 @dataclass
@@ -93,6 +94,19 @@ def _deploy_error(body: Any) -> str | None:
     if not isinstance(users, list) or not users or not all(isinstance(u, int) for u in users):
         return "runAsUserIds is required"
     return _bot_input_error(body.get("botInput", {}))
+
+
+def _workitems_error(entries: Any) -> Reply | None:
+    """Why an add request's ``workItems`` is refused, if it is (the whole request: nothing is added)."""
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+        return _error(400, "wlm.workitems.invalid", "workItems must be a non-empty list")
+    if len(entries) > MAX_WORKITEMS_PER_REQUEST:
+        return _error(400, "wlm.workitems.too.many", "too many work items in one request")
+    if not all(isinstance(e.get("json"), dict) for e in entries):
+        return _error(400, "wlm.workitems.invalid", "each work item needs a json object")
+    if any(len(str(v)) > MAX_VALUE_CHARS for e in entries for v in e["json"].values()):
+        return _error(400, "wlm.workitem.value.too.long", "a work item value is longer than allowed")
+    return None
 
 
 def _matches(item: dict[str, Any], rule: Any) -> bool:
@@ -206,12 +220,9 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
         except ValueError:
             body = None
         entries = body.get("workItems") if isinstance(body, dict) else None
-        if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
-            return _error(400, "wlm.workitems.invalid", "workItems must be a non-empty list")
-        if len(entries) > MAX_WORKITEMS_PER_REQUEST:
-            return _error(400, "wlm.workitems.too.many", "too many work items in one request")
-        if not all(isinstance(e.get("json"), dict) for e in entries):
-            return _error(400, "wlm.workitems.invalid", "each work item needs a json object")
+        refusal = _workitems_error(entries)
+        if refusal is not None or not isinstance(entries, list):
+            return refusal or _error(400, "wlm.workitems.invalid", "workItems must be a list")
         now = datetime.fromtimestamp(self.clock(), tz=UTC).isoformat()
         added = []
         for entry in entries:

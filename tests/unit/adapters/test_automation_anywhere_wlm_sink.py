@@ -174,10 +174,28 @@ def test_the_sandbox_queue_refuses_impossible_bot_ratios_and_oversized_adds(
     ledger = InMemoryBotDeploymentLedger(clock)
     sink = make_sink(room, ledger, clock, batch_size=500)
 
-    results = sink.write([outcome(n) for n in range(501)])  # one more than the sink's batch: the fake says 400
+    results = sink.write([outcome(n) for n in range(501)])  # one more than the fake takes: 400, then halves
 
-    assert {(r.status, r.reason) for r in results} == {(WriteStatus.PERMANENT, "wlm.workitems.too.many")}
-    assert ledger.get("conv-0000") is None  # refused: nothing was added, the claims are released
+    assert room.requests("wlm_add") == 3
+    assert {r.status for r in results} == {WriteStatus.SUBMITTED}
+    assert len(room.state()["workitems"]) == 501
+
+
+def test_an_add_refused_for_one_bad_item_is_halved_until_it_stands_alone(
+    room: AutomationAnywhereSandbox, clock: FakeClock
+) -> None:
+    ledger = InMemoryBotDeploymentLedger(clock)
+    batch = [outcome(n, disposition="x" * 1001 if n == 5 else "Resolved") for n in range(8)]
+
+    results = make_sink(room, ledger, clock).write(batch)
+
+    assert room.requests("wlm_add") == 7  # 8, then 4 + 4, then 2 + 2, then 1 + 1
+    assert (results[5].status, results[5].reason) == (WriteStatus.PERMANENT, "wlm.workitem.value.too.long")
+    assert [r.status for i, r in enumerate(results) if i != 5] == [WriteStatus.SUBMITTED] * 7
+    assert sorted(i["json"]["conversationId"] for i in room.state()["workitems"]) == [
+        f"conv-{n:04d}" for n in range(8) if n != 5
+    ]
+    assert ledger.get("conv-0005") is None  # refused: no item, no claim
 
 
 def test_the_look_up_of_a_lost_add_keeps_to_the_time_left(room: AutomationAnywhereSandbox, clock: FakeClock) -> None:
