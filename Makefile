@@ -69,8 +69,8 @@ local: install  ## the whole system on http://127.0.0.1:3000 (PORT=): AWS on mot
 replay: install  ## start the local stack, post every sample 3x, print what happened, exit
 	$(PY) -m local.run --replay --port 0
 
-faults: install  ## the reliability run, an API sink and Automation Anywhere: CRM faults, events x3, worker timeouts, lost callbacks, changed dispositions, stream retries exhausted, the reconciler; last line JSON (CALLS=10000 SINK=salesforce|dynamics)
-	$(PY) -m local.faults $(if $(CALLS),--calls $(CALLS)) $(if $(SINK),--sink $(SINK))
+faults: install  ## the reliability run, an API sink and Automation Anywhere: CRM faults, events x3, worker timeouts, lost callbacks, changed dispositions, stream retries exhausted, the reconciler; last line JSON (CALLS=10000 SINK=salesforce|dynamics AA_MODE=deploy|workqueue)
+	$(PY) -m local.faults $(if $(CALLS),--calls $(CALLS)) $(if $(SINK),--sink $(SINK)) $(if $(AA_MODE),--aa-mode $(AA_MODE))
 
 demo: install  ## a scripted day through the local stack (CALLS=300): progress and summary; log lines in .local/demo.log; non-zero if the numbers do not add up
 	$(PY) -m local.demo $(if $(CALLS),--calls $(CALLS))

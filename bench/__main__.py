@@ -85,6 +85,7 @@ def main() -> int:
         crm_records = 1_000 if args.quick else 10_000
         crm = bench_crm(crm_records, throttle_ratio=0.3)
         dynamics = bench_crm(crm_records, "dynamics", throttle_ratio=0.3)
+        aa = bench_crm(crm_records, "aa_workqueue", throttle_ratio=0.3)
         # Hanging requests cost real seconds: the quick run leaves out the slowest path (single upserts).
         batch_s = {sink: bench_batch_seconds(sink, 3 if args.quick else 10) for sink in ("salesforce", "dynamics")}
         if not args.quick:
@@ -110,10 +111,11 @@ def main() -> int:
         outbox_aws_calls_per_job=round(ingest["outbox_aws_calls_per_job"], 3),
         crm_requests_per_record=round(crm["crm_requests_per_record"], 4),
         crm_requests_per_record_dynamics=round(dynamics["crm_requests_per_record"], 4),
+        crm_requests_per_record_aa=round(aa["crm_requests_per_record"], 4),
         crm_records_per_s=round(crm["crm_records_per_s"], 1),
         crm_batch_s_max=round(max(batch_s.values()), 2),
-        lost=ingest["lost"] + crm["lost"] + dynamics["lost"],
-        duplicated=ingest["duplicated"] + crm["duplicated"] + dynamics["duplicated"],
+        lost=ingest["lost"] + crm["lost"] + dynamics["lost"] + aa["lost"],
+        duplicated=ingest["duplicated"] + crm["duplicated"] + dynamics["duplicated"] + aa["duplicated"],
         package_mb_max=package_mb(),
         sfn_transitions_closed_early=sla["sfn_transitions_closed_early"],
         sfn_transitions_full_ladder=sla["sfn_transitions_full_ladder"],
@@ -169,7 +171,11 @@ def main() -> int:
             f"{result['crm_requests_per_record_dynamics']}",
             "<= 0.02",
         ),
-        ("CRM requests per record (Automation Anywhere work queue)", "not built", "<= 0.02"),
+        (
+            "CRM requests per record (Automation Anywhere WLM fake, 30% throttled)",
+            f"{result['crm_requests_per_record_aa']}",
+            "<= 0.02",
+        ),
         ("CRM records written per second of worker time", f"{result['crm_records_per_s']}", ""),
         (
             f"slowest 200-record batch, 7% hanging (s; {max(batch_s, key=batch_s.__getitem__)})",

@@ -18,15 +18,20 @@ from cxbridge.calls.event import CallEvent, EventKind
 from cxbridge.calls.record import merge
 from cxbridge.core.http import DEFAULT_TIMEOUT_S
 from cxbridge.core.oauth import TokenCache
+from cxbridge.crm.automation_anywhere_wlm import AutomationAnywhereWorkQueueSink
 from cxbridge.crm.breaker import BreakerPolicy
 from cxbridge.crm.dynamics import DynamicsMapping, DynamicsSink
 from cxbridge.crm.job import CrmJob
-from cxbridge.crm.oauth import EntraTokenSource, SalesforceTokenSource
+from cxbridge.crm.oauth import AutomationAnywhereTokenSource, EntraTokenSource, SalesforceTokenSource
 from cxbridge.crm.salesforce import SalesforceMapping, SalesforceSink
 from cxbridge.crm.sync import Action, CrmSyncService, RetryPolicy, SyncItem
+from cxbridge.crm.work_queue import WorkQueueMapping
+from local.sandboxes.automation_anywhere import AutomationAnywhereSandbox
+from local.sandboxes.base import SANDBOX_SECRET
 from local.sandboxes.dynamics import DynamicsSandbox
 from local.sandboxes.salesforce import SalesforceSandbox
 from tests.fakes.crm import InMemoryBreakerStore, InMemorySyncStatusStore
+from tests.fakes.ledger import InMemoryBotDeploymentLedger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -35,7 +40,7 @@ if TYPE_CHECKING:
     from cxbridge.crm.ports import CrmSink
     from local.sandboxes.base import SandboxServer
 
-Sink = Literal["salesforce", "dynamics", "dynamics_single"]
+Sink = Literal["salesforce", "dynamics", "dynamics_single", "aa_workqueue"]
 MAPPING = SalesforceMapping(
     object="Call_Log__c",
     external_id_field="CallReference__c",
@@ -47,8 +52,12 @@ DYNAMICS_MAPPING = DynamicsMapping(
     alternate_key="cxb_conversationid",
     fields={"cxb_disposition": "disposition", "cxb_handleseconds": "handle_s"},
 )
+WORK_QUEUE_MAPPING = WorkQueueMapping(
+    queue_id=12,
+    work_item={"conversationId": "conversation_id", "disposition": "disposition", "handleSeconds": "handle_s"},
+)  # the default batch_size: two add requests per worker batch of 200 (the template's default)
 WORKER_TIMEOUT_S = 60.0  # the template's CrmSyncWorkerFunction Timeout
-WRITE_ROUTES = ("upsert", "upsert_multiple", "message_filters")
+WRITE_ROUTES = ("upsert", "upsert_multiple", "message_filters", "wlm_add")
 
 
 class _Names:
@@ -70,8 +79,11 @@ class _Crm:
     sink: CrmSink
 
     def stored(self) -> dict[str, str]:
-        """Conversation id → the CRM's row id."""
+        """Conversation id → the CRM's row id (the Control Room's: the first work item's)."""
         state = self.server.state()
+        if isinstance(self.server, AutomationAnywhereSandbox):
+            items = reversed(state["workitems"])
+            return {i["json"]["conversationId"]: i["id"] for i in items}
         if isinstance(self.server, SalesforceSandbox):
             return {cid: r["Id"] for cid, r in state["records"].get("Call_Log__c", {}).items()}
         rows = state["rows"].get(DYNAMICS_MAPPING.entity_set, {})
@@ -80,6 +92,12 @@ class _Crm:
     def requests(self) -> int:
         return sum(self.server.requests(route) for route in WRITE_ROUTES)
 
+    def duplicated(self, stored: dict[str, str]) -> int:
+        """Rows (work items) beyond one per conversation."""
+        if isinstance(self.server, AutomationAnywhereSandbox):
+            return len(self.server.state()["workitems"]) - len(stored)
+        return len(stored) - len(set(stored.values()))
+
 
 @contextmanager
 def _crm(sink: Sink, seed: int, timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator[_Crm]:
@@ -87,6 +105,13 @@ def _crm(sink: Sink, seed: int, timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterato
         with SalesforceSandbox(seed=seed) as sf:
             tokens = TokenCache(SalesforceTokenSource(sf.url, sf.client_id, sf.client_secret))
             yield _Crm(sf, SalesforceSink(MAPPING, tokens, timeout_s=timeout_s))
+        return
+    if sink == "aa_workqueue":
+        with AutomationAnywhereSandbox(seed=seed) as cr:
+            tokens = TokenCache(AutomationAnywhereTokenSource(cr.url, "svc_api", SANDBOX_SECRET))
+            ledger, key = InMemoryBotDeploymentLedger(), b"bench-callback-key"
+            wlm = AutomationAnywhereWorkQueueSink(WORK_QUEUE_MAPPING, cr.url, tokens, ledger, callback_key=key)
+            yield _Crm(cr, wlm)
         return
     with DynamicsSandbox(seed=seed) as dv:
         source = EntraTokenSource(dv.tenant_id, dv.client_id, dv.client_secret, dv.url, dv.url)
@@ -160,13 +185,14 @@ def bench_crm(
             clock[0] += 0.05
         stored = crm.stored()
         requests = crm.requests()
+        duplicated = crm.duplicated(stored)
     return {
         "records": records,
         "crm_requests": requests,
         "crm_requests_per_record": requests / records,
         "crm_records_per_s": len(stored) / worker_s if worker_s else None,
         "lost": len(set(cids) - set(stored) - dead),
-        "duplicated": len(stored) - len(set(stored.values())),
+        "duplicated": duplicated,
         "dead_lettered": len(dead),
     }
 

@@ -250,6 +250,24 @@ def check_automation_anywhere(connection: dict[str, Any], secret: dict[str, str]
     return run_steps(_aa_steps(AutomationAnywhereConnection.model_validate(connection), secret, timeout_s))
 
 
+def _aa_queue_check(
+    aa: AutomationAnywhereConnection, base: str, token: AccessToken, session: requests.Session, timeout_s: float
+) -> Check:
+    """The WLM queue answers a listing of its work items: it exists and the service account may add to it."""
+    name = "automation anywhere work queue"
+    if aa.work_queue is None:
+        fix = "set crm.connection.mapping (deploy mode) or crm.connection.work_queue (workqueue mode)"
+        raise StepFailed(Check(name, False, "neither mapping nor work_queue is configured", fix))
+    queue_id = aa.work_queue.queue_id
+    url = f"{base}/v3/wlm/queues/{queue_id}/workitems/list"
+    body = {"page": {"offset": 0, "length": 1}}
+    response = call(name, "POST", url, token, session=session, timeout_s=timeout_s, json=body)
+    if not response.ok:
+        fix = "check crm.connection.work_queue.queue_id; the service account must own or take part in the queue"
+        raise StepFailed(Check(name, False, f"queue {queue_id}: HTTP {response.status_code}", fix))
+    return Check(name, True, f"queue {queue_id}")
+
+
 def _aa_steps(aa: AutomationAnywhereConnection, secret: dict[str, str], timeout_s: float) -> Any:
     session = new_session(pool_size=1)
     base = aa.control_room_url.rstrip("/")
@@ -258,6 +276,9 @@ def _aa_steps(aa: AutomationAnywhereConnection, secret: dict[str, str], timeout_
     token = login("automation anywhere login", lambda: source.fetch(session, timeout_s), fix)
     yield Check("automation anywhere login", True, f"token from {base}")
     m = aa.mapping
+    if m is None:  # the work-queue mode (issue 16)
+        yield _aa_queue_check(aa, base, token, session, timeout_s)
+        return
     listing = {"filter": {"operator": "eq", "field": "id", "value": str(m.file_id)}}
     files_url = f"{base}/v2/repository/workspaces/public/files/list"
     response = call(

@@ -40,7 +40,8 @@ import boto3
 from local.demo import genesys_body, send_calls, wait_for
 from local.lambda_context import LocalContext
 from local.run import post
-from local.stack import DYNAMICS_MAPPING, CrmSinkName, LocalStack
+from local.sandboxes.automation_anywhere import WORKITEM_FAILURE
+from local.stack import DYNAMICS_MAPPING, AaMode, CrmSinkName, LocalStack
 from local.toil_data import PLANTED, call_events, generate_calls
 
 if TYPE_CHECKING:
@@ -133,6 +134,29 @@ def _bot_runner(phase: Phase) -> None:
                 room.complete(deployment_id)
 
 
+def _queue_bot(phase: Phase) -> None:
+    """The WLM queue's bot (the work-queue mode): each new item completes, a tenth fail first (the bot's
+    reason ``sandbox.bot.failed``: retried with a new item); a fifth of results never call back."""
+    room = phase.stack.control_room
+    if room is None:
+        return
+    while not phase.stopping.wait(0.3):
+        with room.lock:
+            new = [(q, i["id"]) for q, items in room.queues.items() for i in items.values() if i["status"] == "NEW"]
+        for queue_id, item_id in new:
+            failed = phase.rnd.random() < 0.1
+            status = "FAILED" if failed else "COMPLETED"
+            if not failed:
+                with room.lock:
+                    phase.completed.append(dict(room.queues[queue_id][item_id]["json"]))
+            if phase.rnd.random() < 0.2:
+                with room.lock:
+                    room.queues[queue_id][item_id].update(status=status, result=WORKITEM_FAILURE if failed else "ok")
+                phase.injected.add("callbacks_lost")
+            else:
+                room.end_workitem(queue_id, item_id, status, WORKITEM_FAILURE if failed else "ok")
+
+
 def _reconciler(phase: Phase) -> None:
     while not phase.stopping.wait(5.0):
         phase.stack.run_schedule("CrmReconcilerFunction")
@@ -197,15 +221,18 @@ def _settled(phase: Phase, expected: set[str]) -> bool:
     return all(records[cid].get("syncStatus", {}).get("S") != "pending" for cid in expected if cid in records)
 
 
-def run_phase(sink: CrmSinkName, calls: int, copies: int, seed: int, timeout_s: float) -> dict[str, Any]:
-    """One sink's figures."""
+def run_phase(
+    sink: CrmSinkName, calls: int, copies: int, seed: int, timeout_s: float, *, aa_mode: AaMode = "deploy"
+) -> dict[str, Any]:
+    """One sink's figures (Automation Anywhere in ``aa_mode``)."""
     rnd = random.Random(seed)  # noqa: S311 - a reproducible shuffle, not a secret
     day = datetime.now(UTC).date() - timedelta(days=1)
     generated = generate_calls([day], calls, PLANTED, seed=seed)
     expected = {c.conversation_id for c in generated if c.code_id or c.disposition_name}
     doomed = set(rnd.sample(sorted(expected), max(1, len(expected) // 20)))
     # Batches of 10 instead of 200: many more requests, so every kind of fault is drawn often.
-    stack = LocalStack(port=0, seed=seed, sqs_batch_size=10, crm_sink=sink, env_overrides=ENV).start()
+    stack = LocalStack(port=0, seed=seed, sqs_batch_size=10, crm_sink=sink, aa_mode=aa_mode, env_overrides=ENV)
+    stack.start()
     phase = Phase(sink, stack, generated, rnd)
     try:
         stack.crm.configure(throttle_ratio=0.30, fail_ratio=0.10, timeout_ratio=0.05, hang_s=1.5, expire_tokens_after=5)
@@ -214,7 +241,7 @@ def run_phase(sink: CrmSinkName, calls: int, copies: int, seed: int, timeout_s: 
         _short_worker_contexts(phase)
         _failing_outbox(phase, doomed)
         with ThreadPoolExecutor(max_workers=2) as background:
-            background.submit(_bot_runner, phase)
+            background.submit(_queue_bot if stack.aa_mode == "workqueue" else _bot_runner, phase)
             background.submit(_reconciler, phase)
             try:
                 ingest = send_calls(stack, generated, copies, rnd)
@@ -263,12 +290,22 @@ def _example(cid: str, record: dict[str, Any], held: dict[str, str | None]) -> d
     return {"conversationId": cid, "record": _disposition(record), "crm": held.get(cid, "-"), **state}
 
 
-def run(calls: int, copies: int, seed: int, timeout_s: float, sink: CrmSinkName = "salesforce") -> dict[str, Any]:
-    """Both phases' figures, summed: the API ``sink``'s, and Automation Anywhere's with a third of the calls."""
+def run(
+    calls: int,
+    copies: int,
+    seed: int,
+    timeout_s: float,
+    sink: CrmSinkName = "salesforce",
+    *,
+    aa_mode: AaMode = "deploy",
+) -> dict[str, Any]:
+    """Both phases' figures, summed: the API ``sink``'s, and Automation Anywhere's (in ``aa_mode``) with a
+    third of the calls."""
     started = time.monotonic()
+    aa_calls = max(10, calls // 3)
     phases = {
         sink: run_phase(sink, calls, copies, seed, timeout_s),
-        "automation_anywhere": run_phase("automation_anywhere", max(10, calls // 3), copies, seed + 1, timeout_s),
+        "automation_anywhere": run_phase("automation_anywhere", aa_calls, copies, seed + 1, timeout_s, aa_mode=aa_mode),
     }
     summed = ("calls", "in_crm", "dead_lettered", *MUST_BE_ZERO)
     total: dict[str, Any] = {key: sum(p[key] for p in phases.values()) for key in summed}
@@ -285,8 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--sink", choices=["salesforce", "dynamics"], default="salesforce", help="the API sink's phase")
+    parser.add_argument("--aa-mode", choices=["deploy", "workqueue"], default="deploy", help="the bot phase's mode")
     args = parser.parse_args(argv)
-    figures = run(args.calls, args.copies, args.seed, args.timeout, args.sink)
+    figures = run(args.calls, args.copies, args.seed, args.timeout, args.sink, aa_mode=args.aa_mode)
     ok = all(figures[key] == 0 for key in MUST_BE_ZERO)
     print("every outcome in the CRM, current, or in a dead letter" if ok else "INCONSISTENT: see the figures")
     print(json.dumps(figures))

@@ -76,6 +76,16 @@ BOT_MAPPING = {
         "sContent": "content",  # the record content the run was given: a second run of one content is a duplicate
     },
 }
+# The Automation Anywhere work queue (``aa_mode="workqueue"``, issue 16): the same inputs as work item attributes.
+WORK_QUEUE_MAPPING = {
+    "queue_id": 12,
+    "work_item": {
+        "sConversationId": "conversation_id",
+        "sDisposition": "disposition",
+        "sWrapupCode": "wrapup_code_id",
+        "sContent": "content",
+    },
+}
 # The same mapping as a Dataverse table (``crm_sink="dynamics"``), keyed by an alternate key.
 DYNAMICS_MAPPING = {
     "entity_set": "cxb_calllogs",
@@ -91,6 +101,7 @@ DYNAMICS_MAPPING = {
     },
 }
 type CrmSinkName = Literal["salesforce", "dynamics", "automation_anywhere"]
+type AaMode = Literal["deploy", "workqueue"]
 # Retry quickly on a laptop: the same code paths, shorter waits.
 LOCAL_OVERRIDES = {
     "WORKITEM_CALLBACK_ALLOWED_HOSTS": "127.0.0.1,localhost",  # source systems' callbacks in the demo
@@ -143,6 +154,8 @@ class LocalStack:
     sqs_batch_size: int | None = None  # overrides the template's BatchSize (the fault run wants many requests)
     # The template's CrmSink: which sandbox the worker writes to (Automation Anywhere: the Control Room's bots).
     crm_sink: CrmSinkName = "salesforce"
+    # The template's AutomationAnywhereMode: a bot deployed per call, or work items in the sandbox's WLM queue.
+    aa_mode: AaMode = "deploy"
     env_overrides: dict[str, str] = field(default_factory=dict)  # applied last (the fault run's short waits)
     resources: LocalResources = field(init=False)
     genesys: GenesysSandbox = field(init=False)
@@ -224,6 +237,8 @@ class LocalStack:
         crm_creds = creds
         if self.control_room is not None:
             connection = {"control_room_url": self.control_room.url, "mapping": BOT_MAPPING}
+            if self.aa_mode == "workqueue":
+                connection = {"control_room_url": self.control_room.url, "work_queue": WORK_QUEUE_MAPPING}
             crm_creds = json.dumps({"username": "svc_api", "api_key": SANDBOX_SECRET})
         ssm.put_parameter(Name=CRM_CONFIG_PARAMETER, Type="String", Value=json.dumps(connection), Overwrite=True)
         secrets.create_secret(Name="cxbridge/crm", SecretString=crm_creds)
@@ -258,6 +273,7 @@ class LocalStack:
             "CRM_SINK": self.crm_sink,
             **self.env_overrides,
             "BOT_CALLBACK_URL": f"http://{self.host}:{self.port}/bots/callback",
+            "AA_MODE": self.aa_mode,
         }
 
     def container(self, logical_id: str, number: int = 0) -> Container:
@@ -304,6 +320,8 @@ class LocalStack:
             self.host, self.port, self.authority, self.invoke, self._control
         )
         self.port = self._server.server_address[1]
+        if self.control_room is not None:  # the WLM queue's bot posts its results there too
+            self.control_room.workitem_callback_url = f"http://{self.host}:{self.port}/bots/callback"
         self._spawn(self._server.serve_forever)
 
     def _control(self, method: str, path: str) -> dict[str, Any] | None:

@@ -7,6 +7,14 @@ callback to the ``callbackInfo.url`` it was deployed with, carrying its ``callba
 callback body is the peer-documented ``{deploymentId, status, deviceId, userId, botOutput}``.
 The repository's file list and the user management API answer what ``cxbridge setup`` checks: the bot
 exists, and each run-as user holds an unattended runner licence (``licenseFeatures`` has ``RUNTIME``).
+
+Workload Management (issue 16): ``POST /v3/wlm/queues/{id}/workitems`` adds a list of work items (each a
+new item, status ``NEW``; no idempotency key, as documented), ``.../workitems/list`` lists them with the
+same filters. The queue's "bot" is ``process_workitems``: it takes the ``NEW`` items and completes,
+fails (``result`` its reason) or defers (``DEFERRED``, on hold) each by the ``workitem_*_ratio`` knobs,
+then POSTs ``{queueId, workItemId, status, result}`` to ``workitem_callback_url`` with the token its
+``json`` carries (``callback_token_attribute``) as our callback header; ``callback_lost_ratio`` drops
+callbacks, as a bot that died before reporting.
 """
 
 from __future__ import annotations
@@ -34,6 +42,12 @@ DEMO_BOTS = {87: {"id": "87", "name": "Update call log", "path": "Automation\\cx
 DEMO_USERS = {3: {"id": 3, "username": "runner_01", "licenseFeatures": ["RUNTIME"], "disabled": False}}
 INPUT_TYPES = frozenset({"STRING", "NUMBER", "BOOLEAN", "LIST", "DICTIONARY", "DATETIME"})
 CALLBACK_TIMEOUT_S = 5.0
+CALLBACK_HEADER = "X-Cxbridge-Callback-Token"  # what cxbridge.crm.callback_token checks
+DEMO_QUEUES = frozenset({12})
+# Work items per add request the fake accepts (the real maximum is unconfirmed).
+MAX_WORKITEMS_PER_REQUEST = 500
+WORKITEM_FAILURE = "sandbox.bot.failed"
+MAX_VALUE_CHARS = 1000  # "values up to 1,000 chars" (the WLM guidelines); one such item refuses the whole add
 
 
 @dataclass
@@ -41,6 +55,16 @@ class AutomationAnywhereKnobs(Knobs):
     """``device_available``: False makes a deploy fail with 412, as when the default device is offline or busy."""
 
     device_available: bool = True
+    # The WLM queue's bot: the share of items it fails or defers, and of results it never reports.
+    workitem_fail_ratio: float = 0.0
+    workitem_defer_ratio: float = 0.0
+    callback_lost_ratio: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        shares = (self.workitem_fail_ratio, self.workitem_defer_ratio, self.callback_lost_ratio)
+        if any(not 0.0 <= r <= 1.0 for r in shares) or self.workitem_fail_ratio + self.workitem_defer_ratio > 1.0:
+            raise ValueError("work item ratios must lie in [0, 1]; fail + defer at most 1")
 
 
 def _error(status: int, code: str, message: str) -> Reply:
@@ -70,6 +94,19 @@ def _deploy_error(body: Any) -> str | None:
     if not isinstance(users, list) or not users or not all(isinstance(u, int) for u in users):
         return "runAsUserIds is required"
     return _bot_input_error(body.get("botInput", {}))
+
+
+def _workitems_error(entries: Any) -> Reply | None:
+    """Why an add request's ``workItems`` is refused, if it is (the whole request: nothing is added)."""
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+        return _error(400, "wlm.workitems.invalid", "workItems must be a non-empty list")
+    if len(entries) > MAX_WORKITEMS_PER_REQUEST:
+        return _error(400, "wlm.workitems.too.many", "too many work items in one request")
+    if not all(isinstance(e.get("json"), dict) for e in entries):
+        return _error(400, "wlm.workitems.invalid", "each work item needs a json object")
+    if any(len(str(v)) > MAX_VALUE_CHARS for e in entries for v in e["json"].values()):
+        return _error(400, "wlm.workitem.value.too.long", "a work item value is longer than allowed")
+    return None
 
 
 def _matches(item: dict[str, Any], rule: Any) -> bool:
@@ -112,6 +149,10 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
         self.callback_hosts = frozenset(callback_hosts)
         self.deployments: dict[str, dict[str, Any]] = {}  # deploymentId → the run, in deploy order
         self.bots = copy.deepcopy(DEMO_BOTS)  # file id → repository entry
+        self.queues: dict[int, dict[str, dict[str, Any]]] = {q: {} for q in DEMO_QUEUES}  # queue → id → item
+        self.workitem_callback_url: str | None = None
+        self.callback_token_attribute = "cxbCallbackToken"  # noqa: S105 - an attribute name, not a secret
+        self._next_item = 0
         self.users = copy.deepcopy(DEMO_USERS)  # user id → user
         super().__init__(knobs or AutomationAnywhereKnobs(), seed=seed, host=host, port=port)
 
@@ -120,6 +161,8 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
             Route("POST", re.compile(r"/v1/authentication"), "authentication", self._authenticate, "token"),
             Route("POST", re.compile(r"/v3/automations/deploy"), "deploy", self._deploy),
             Route("POST", re.compile(r"/v3/activity/list"), "activity_list", self._activity_list),
+            Route("POST", re.compile(r"/v3/wlm/queues/(?P<queue_id>\d+)/workitems"), "wlm_add", self._wlm_add),
+            Route("POST", re.compile(r"/v3/wlm/queues/(?P<queue_id>\d+)/workitems/list"), "wlm_list", self._wlm_list),
             Route("POST", re.compile(r"/v2/repository/workspaces/\w+/files/list"), "files_list", self._files_list),
             Route("GET", re.compile(r"/v1/usermanagement/users/(?P<user_id>\d+)"), "user", self._user),
             Route("POST", re.compile(r"/__sandbox/complete"), "complete", self._complete_route, "control"),
@@ -132,7 +175,8 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
         return _error(500, "internal.server.error", "Internal server error")
 
     def extra_state(self) -> dict[str, Any]:
-        return {"deployments": copy.deepcopy(list(self.deployments.values()))}
+        items = [item for queue in self.queues.values() for item in queue.values()]
+        return {"deployments": copy.deepcopy(list(self.deployments.values())), "workitems": copy.deepcopy(items)}
 
     def complete(self, deployment_id: str, status: str = "COMPLETED", bot_output: dict[str, Any] | None = None) -> int:
         """Finish a run and POST its callback; the callback's HTTP status (0 when it could not be delivered)."""
@@ -154,6 +198,110 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
             "botOutput": bot_output or {},
         }
         headers = {"Content-Type": "application/json", **callback.get("headers", {})}
+        request = urllib.request.Request(url, json.dumps(payload).encode(), headers, method="POST")  # noqa: S310 - scheme and host checked above
+        try:
+            with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT_S) as response:  # noqa: S310 - as above
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            return 0
+
+    # ---- Workload Management ----------------------------------------------------------------------
+
+    def _wlm_add(self, request: Request) -> Reply:
+        if not self.token_valid(request.headers.get("X-Authorization")):
+            return _error(401, "um.token.invalid", "Unauthorized")
+        queue = self.queues.get(int(request.params["queue_id"]))
+        if queue is None:
+            return _error(404, "wlm.queue.not.found", "Queue not found")
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        entries = body.get("workItems") if isinstance(body, dict) else None
+        refusal = _workitems_error(entries)
+        if refusal is not None or not isinstance(entries, list):
+            return refusal or _error(400, "wlm.workitems.invalid", "workItems must be a list")
+        now = datetime.fromtimestamp(self.clock(), tz=UTC).isoformat()
+        added = []
+        for entry in entries:
+            self._next_item += 1
+            item = {
+                "id": str(self._next_item),
+                "queueId": int(request.params["queue_id"]),
+                "json": copy.deepcopy(entry["json"]),
+                "status": "NEW",
+                "result": "",
+                "version": 1,
+                "createdOn": now,
+                "updatedOn": now,
+            }
+            queue[item["id"]] = item
+            added.append(copy.deepcopy(item))
+        return Reply(200, {"list": added})
+
+    def _wlm_list(self, request: Request) -> Reply:
+        if not self.token_valid(request.headers.get("X-Authorization")):
+            return _error(401, "um.token.invalid", "Unauthorized")
+        queue = self.queues.get(int(request.params["queue_id"]))
+        if queue is None:
+            return _error(404, "wlm.queue.not.found", "Queue not found")
+        try:
+            body = request.json() or {}
+            rule = body.get("filter")
+            page = body.get("page") or {}
+            offset, length = int(page.get("offset", 0)), int(page.get("length", 200))
+            matched = [copy.deepcopy(i) for i in queue.values() if rule is None or _matches(i, rule)]
+        except (ValueError, TypeError, AttributeError) as exc:
+            return _error(400, "bad.request", str(exc))
+        shown = matched[offset : offset + length]
+        return Reply(200, {"page": {"offset": offset, "total": len(queue), "totalFilter": len(matched)}, "list": shown})
+
+    def process_workitems(self, limit: int | None = None) -> dict[str, int]:
+        """The queue's bot: take up to ``limit`` ``NEW`` items, end each by the knobs, call back; counts by
+        status, and ``callbacks`` delivered."""
+        with self.lock:
+            due = [i for q in self.queues.values() for i in q.values() if i["status"] == "NEW"][:limit]
+            done: list[dict[str, Any]] = []
+            counts: dict[str, int] = {}
+            for item in due:
+                draw = self.rng.random()
+                k = self.knobs
+                if draw < k.workitem_fail_ratio:
+                    item.update(status="FAILED", result=WORKITEM_FAILURE)
+                elif draw < k.workitem_fail_ratio + k.workitem_defer_ratio:
+                    item.update(status="DEFERRED")
+                else:
+                    item.update(status="COMPLETED", result="ok")
+                item["version"] += 1
+                counts[item["status"]] = counts.get(item["status"], 0) + 1
+                if item["status"] != "DEFERRED" and self.rng.random() >= k.callback_lost_ratio:
+                    done.append(copy.deepcopy(item))
+        counts["callbacks"] = sum(200 <= self._workitem_callback(item) < 300 for item in done)
+        return counts
+
+    def end_workitem(self, queue_id: int, item_id: str, status: str, result: str = "") -> int:
+        """End one item as ``status`` (a deferred one, say) and call back; the callback's HTTP status."""
+        with self.lock:
+            item = self.queues[queue_id][item_id]
+            item.update(status=status, result=result)
+            item["version"] += 1
+            item = copy.deepcopy(item)
+        return self._workitem_callback(item)
+
+    def _workitem_callback(self, item: dict[str, Any]) -> int:
+        url = self.workitem_callback_url
+        if url is None:
+            return 0
+        if urlsplit(url).scheme not in ("http", "https") or urlsplit(url).hostname not in self.callback_hosts:
+            raise ValueError("the callback URL's host is not allowed")
+        payload = {"queueId": item["queueId"], "workItemId": item["id"], "status": item["status"],
+                   "result": item["result"]}  # fmt: skip
+        headers = {"Content-Type": "application/json"}
+        token = item["json"].get(self.callback_token_attribute)
+        if isinstance(token, str):
+            headers[CALLBACK_HEADER] = token
         request = urllib.request.Request(url, json.dumps(payload).encode(), headers, method="POST")  # noqa: S310 - scheme and host checked above
         try:
             with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT_S) as response:  # noqa: S310 - as above

@@ -53,6 +53,23 @@ class InMemoryBotDeploymentLedger:
         with self._lock:
             self._entries.pop(conversation_id, None)
 
+    def fail(self, conversation_id: str, deployment_id: str, reason: str) -> None:
+        """Mark the entry's work item failed with the bot's reason, if it is still this item's."""
+        with self._lock:
+            entry = self._entries.get(conversation_id)
+            if entry is not None and entry.deployment_id == deployment_id:
+                self._entries[conversation_id] = replace(entry, failed=True, reason=reason)
+
+    def reclaim(self, entry: LedgerEntry, content: str, attempts: int) -> bool:
+        """Take over a failed entry, unchanged since read, for a new work item."""
+        with self._lock:
+            if self._entries.get(entry.conversation_id) != entry or not entry.failed:
+                return False
+            self._entries[entry.conversation_id] = LedgerEntry(
+                entry.conversation_id, self._clock(), content=content, attempts=attempts
+            )
+            return True
+
     def conversation_for(self, deployment_id: str) -> str | None:
         """The conversation a Control Room callback is about."""
         with self._lock:

@@ -12,10 +12,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("sink", ["salesforce", "dynamics"])
-def test_every_fault_kind_is_injected_and_nothing_is_lost_duplicated_stale_or_stranded(sink: str) -> None:
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module, a sink name from the parameter list
-        [sys.executable, "-m", "local.faults", "--calls", "60", "--timeout", "360", "--sink", sink],
+@pytest.mark.parametrize(
+    ("sink", "aa_mode"), [("salesforce", "deploy"), ("dynamics", "deploy"), ("salesforce", "workqueue")]
+)
+def test_every_fault_kind_is_injected_and_nothing_is_lost_duplicated_stale_or_stranded(sink: str, aa_mode: str) -> None:
+    command = [sys.executable, "-m", "local.faults", "--calls", "60", "--timeout", "360", "--sink", sink]
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module, names from the parameter list
+        [*command, "--aa-mode", aa_mode],
         cwd=ROOT,
         capture_output=True,
         text=True,

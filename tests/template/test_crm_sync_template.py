@@ -26,7 +26,13 @@ def test_worker_consumes_the_crm_sync_queue_with_partial_batch_failures_and_a_co
                 "Fn::If": [
                     "SinkIsDynamics",
                     {"Ref": "CrmSyncBatchSizeDynamics"},
-                    {"Ref": "CrmSyncBatchSizeAutomationAnywhere"},
+                    {
+                        "Fn::If": [
+                            "SinkIsAutomationAnywhereWorkQueue",
+                            {"Ref": "CrmSyncBatchSizeAutomationAnywhereWorkQueue"},
+                            {"Ref": "CrmSyncBatchSizeAutomationAnywhere"},
+                        ]
+                    },
                 ]
             },
         ]
@@ -40,10 +46,16 @@ def test_each_sinks_default_batch_fits_the_worker_timeout(sam: dict[str, Any]) -
     and the worker's settle reserve."""
     from cxbridge.crm.dynamics import DEFAULT_BATCH_SIZE
     from cxbridge.crm.sync import SETTLE_RESERVE_S
+    from cxbridge.crm.work_queue import DEFAULT_BATCH_SIZE as WORK_ITEMS_PER_REQUEST
 
     timeout = function(sam, "CrmSyncWorkerFunction")["Timeout"]
     request_s = sam["Parameters"]["HttpTimeoutSeconds"]["Default"]
-    per_request = {"Salesforce": 200, "Dynamics": DEFAULT_BATCH_SIZE, "AutomationAnywhere": 1}  # records per request
+    per_request = {  # records per request
+        "Salesforce": 200,
+        "Dynamics": DEFAULT_BATCH_SIZE,
+        "AutomationAnywhere": 1,
+        "AutomationAnywhereWorkQueue": WORK_ITEMS_PER_REQUEST,
+    }
     for sink, records in per_request.items():
         batch = sam["Parameters"][f"CrmSyncBatchSize{sink}"]["Default"]
         requests = 1 + (sink == "Dynamics") + -(-batch // records)

@@ -6,6 +6,10 @@ queued to be sent. A failed run marks the call failed, clears the ledger entry s
 deploy again, and dead-letters the job with the bot's status as the reason (the operator's redrive is
 the retry), unless the record has moved on, whose newer content is then queued instead. A callback for
 a run older than the conversation's latest deployment changes nothing but queues the record.
+
+A work item (the WLM mode, issue 16; its ledger id is ``work_queue.work_item_ref``) that failed is
+retried instead: the entry is marked failed with the bot's reason and the record queued again; the
+worker adds a new item, or dead-letters the job with that reason once the item's attempts are used up.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from cxbridge.core.errors import RequestRejected, VersionConflict
 from cxbridge.crm import callback_token
 from cxbridge.crm.job import CrmJob
 from cxbridge.crm.outcome import RUN_COMPLETED, RUN_FAILED, record_content
+from cxbridge.crm.work_queue import bot_reason, parse_ref
 
 if TYPE_CHECKING:
     from cxbridge.calls.record import CallRecord
     from cxbridge.core.keys import Keys
+    from cxbridge.crm.outcome import LedgerEntry
     from cxbridge.crm.ports import BotRunLedger, JobQueue, QueueActions, SyncStatusStore
 
 
@@ -54,7 +60,7 @@ class BotCallbackService:
         self._jobs = jobs
         self._keys = keys
 
-    def settle_callback(self, deployment_id: str, status: str, token: str) -> str:
+    def settle_callback(self, deployment_id: str, status: str, token: str, result: str | None = None) -> str:
         """A callback's result, applied only if ``token`` is its deployment's; raises ``CallbackRefused``
         before anything is read or written for one that is not."""
         conversation_id = self._ledger.conversation_for(deployment_id)
@@ -64,11 +70,12 @@ class BotCallbackService:
             or not callback_token.valid(token, self._keys, conversation_id)
         ):
             raise CallbackRefused
-        return self.settle(deployment_id, status)
+        return self.settle(deployment_id, status, result)
 
-    def settle(self, deployment_id: str, status: str) -> str:
-        """Apply a run's final status (as the Control Room reports it); returns what was done (``synced``,
-        ``failed``, ``superseded`` or ``ignored``)."""
+    def settle(self, deployment_id: str, status: str, result: str | None = None) -> str:
+        """Apply a run's final status (as the Control Room reports it; ``result`` is a work item's, the
+        bot's reason); returns what was done (``synced``, ``failed``, ``retried``, ``superseded`` or
+        ``ignored``)."""
         conversation_id = self._ledger.conversation_for(deployment_id)
         if conversation_id is None:
             raise UnknownDeployment(deployment_id)
@@ -92,10 +99,20 @@ class BotCallbackService:
                     continue
                 return "synced"
             raise VersionConflict(conversation_id)
+        return self._failed(entry, deployment_id, status, result)
+
+    def _failed(self, entry: LedgerEntry, deployment_id: str, status: str, result: str | None) -> str:
+        conversation_id = entry.conversation_id
         record = self._records.current([conversation_id]).get(conversation_id)
-        self._ledger.forget(conversation_id)
         if record is not None and not entry.holds(record_content(record)):
+            self._ledger.forget(conversation_id)
             return self._supersede(record)
+        if parse_ref(deployment_id) is not None:  # a work item: the worker adds a new one, or dead-letters
+            self._ledger.fail(conversation_id, deployment_id, bot_reason(status, result))
+            if record is not None and record.sync_status is SyncStatus.PENDING and record.disposition is not None:
+                self._jobs.send(CrmJob.from_record(record))
+            return "retried"
+        self._ledger.forget(conversation_id)
         self._records.mark_failed(conversation_id, f"bot:{status}")
         body = CrmJob.from_record(record).model_dump_json(exclude_none=True) if record else conversation_id
         self._queue.dead_letter(body, f"bot:{status}", conversation_id)

@@ -114,6 +114,11 @@ class LedgerEntry:
     deployment_id: str | None = None
     content: str = ""
     settled: bool = False
+    # Work-queue mode (issue 16): the item failed (``reason`` is the bot's), and how many items were added
+    # for this content; a failed entry is taken over by ``reclaim`` while attempts are left.
+    failed: bool = False
+    attempts: int = 1
+    reason: str | None = None
 
     def holds(self, content: str) -> bool:
         """Whether this entry's run was given ``content``. An entry claimed before contents were recorded
@@ -123,4 +128,6 @@ class LedgerEntry:
 
 # Run statuses the Control Room reports (crm-rpa-facts 3.3): the ones that end a run.
 RUN_COMPLETED = frozenset({"COMPLETED"})
-RUN_FAILED = frozenset({"RUN_FAILED", "RUN_ABORTED", "RUN_TIMED_OUT", "DEPLOY_FAILED"})
+# Work items (transcripts-lookups-bulk-auth-facts 6): ``FAILED``, and the 11.x ``ERROR`` / A360 ``DATA_ERROR``
+# (the exact A360 strings are unconfirmed; docs/decisions.md).
+RUN_FAILED = frozenset({"RUN_FAILED", "RUN_ABORTED", "RUN_TIMED_OUT", "DEPLOY_FAILED", "FAILED", "ERROR", "DATA_ERROR"})

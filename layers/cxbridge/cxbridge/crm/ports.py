@@ -51,6 +51,19 @@ class BotDeploymentLedger(Protocol):
         """Drop the entry after a failed run, so a later job may deploy again."""
         ...
 
+    def get(self, conversation_id: str) -> LedgerEntry | None:
+        """The conversation's entry as it stands."""
+        ...
+
+    def fail(self, conversation_id: str, deployment_id: str, reason: str) -> None:
+        """Mark the entry's work item failed with the bot's reason, if it is still this item's."""
+        ...
+
+    def reclaim(self, entry: LedgerEntry, content: str, attempts: int) -> bool:
+        """Take over ``entry`` (a failed work item's, unchanged since read) for a new item of ``content``,
+        its ``attempts`` given; False if another writer changed the entry first (a conditional write)."""
+        ...
+
 
 class CrmSink(Protocol):
     """A CRM (or an RPA bot standing in for one) that upserts call outcomes keyed by conversation id."""
@@ -113,6 +126,10 @@ class BotRunLedger(Protocol):
 
     def forget(self, conversation_id: str) -> None:
         """Drop the entry after a failed run, so a redriven job may deploy again."""
+        ...
+
+    def fail(self, conversation_id: str, deployment_id: str, reason: str) -> None:
+        """Mark the entry's work item failed with the bot's reason, if it is still this item's."""
         ...
 
 

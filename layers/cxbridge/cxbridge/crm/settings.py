@@ -25,6 +25,8 @@ class CrmSyncSettings(EnvGroup):
     crm_sync_queue_url: str = Field(alias="CRM_SYNC_QUEUE_URL", min_length=1)
     crm_sync_dlq_url: str = Field(alias="CRM_SYNC_DLQ_URL", min_length=1)
     crm_sink: Literal["salesforce", "dynamics", "automation_anywhere"] = Field(alias="CRM_SINK")
+    # Automation Anywhere: a bot deployed per call, or work items added to a WLM queue (issue 16).
+    aa_mode: Literal["deploy", "workqueue"] = Field(default="deploy", alias="AA_MODE")
     crm_config_parameter: str = Field(alias="CRM_CONFIG_PARAMETER", min_length=1)
     crm_secret_name: str = Field(alias="CRM_SECRET_NAME", min_length=1)
     genesys_secret_name: str = Field(alias="GENESYS_SECRET_NAME", min_length=1)

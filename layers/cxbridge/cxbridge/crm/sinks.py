@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cxbridge.core.oauth import TokenCache
 from cxbridge.crm.automation_anywhere import AutomationAnywhereMapping, AutomationAnywhereSink
+from cxbridge.crm.automation_anywhere_wlm import AutomationAnywhereWorkQueueSink
 from cxbridge.crm.dynamics import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_PARALLEL_REQUESTS,
@@ -24,11 +25,13 @@ from cxbridge.crm.dynamics_lookup import DynamicsLookup  # noqa: TC001 - pydanti
 from cxbridge.crm.oauth import AutomationAnywhereTokenSource, EntraTokenSource, SalesforceTokenSource
 from cxbridge.crm.salesforce import SalesforceMapping, SalesforceSink
 from cxbridge.crm.salesforce_lookup import SalesforceLookup  # noqa: TC001 - pydantic reads it
+from cxbridge.crm.work_queue import WorkQueueMapping  # noqa: TC001 - pydantic reads it
 
 if TYPE_CHECKING:
     from cxbridge.crm.ports import BotDeploymentLedger, CrmSink
 
 SinkKind = Literal["salesforce", "dynamics", "automation_anywhere"]
+AutomationAnywhereMode = Literal["deploy", "workqueue"]
 
 
 class _Doc(BaseModel):
@@ -61,11 +64,16 @@ class DynamicsConnection(_Doc):
 
 
 class AutomationAnywhereConnection(_Doc):
-    """``{"control_room_url": "https://acme.my.automationanywhere.digital", "mapping": {...}}``"""
+    """``{"control_room_url": "https://acme.my.automationanywhere.digital", "mapping": {...}}``
+
+    ``mapping`` is the deploy mode's bot (one run per call); ``work_queue`` the WLM mode's queue and work
+    item attributes (issue 16). The mode (``AA_MODE``) says which of the two must be there.
+    """
 
     control_room_url: str = Field(pattern=r"^https?://")
     in_flight_s: float = Field(default=60, gt=0)
-    mapping: AutomationAnywhereMapping
+    mapping: AutomationAnywhereMapping | None = None
+    work_queue: WorkQueueMapping | None = None
 
 
 class ClientCredentials(_Doc):
@@ -91,8 +99,10 @@ def build_sink(
     ledger: BotDeploymentLedger | None = None,
     callback_url: str | None = None,
     callback_key: bytes | None = None,
+    aa_mode: AutomationAnywhereMode = "deploy",
 ) -> CrmSink:
-    """The sink ``kind`` names, connected and authenticated as its documents say."""
+    """The sink ``kind`` names (for Automation Anywhere, in ``aa_mode``), connected and authenticated as
+    its documents say."""
     if kind == "salesforce":
         sf = SalesforceConnection.model_validate(connection)
         creds = ClientCredentials.model_validate(secret)
@@ -116,12 +126,26 @@ def build_sink(
         )
     aa = AutomationAnywhereConnection.model_validate(connection)
     cr = ControlRoomCredentials.model_validate(secret)
-    if ledger is None or not callback_url or not callback_key:
-        raise ValueError("the Automation Anywhere sink needs a ledger, the callback URL and the callback key")
     tokens = TokenCache(
         AutomationAnywhereTokenSource(aa.control_room_url, cr.username, cr.api_key.get_secret_value()),
         timeout_s=timeout_s,
     )
+    if aa_mode == "workqueue":
+        if aa.work_queue is None or ledger is None:
+            raise ValueError("the Automation Anywhere work-queue mode needs work_queue in its document and a ledger")
+        return AutomationAnywhereWorkQueueSink(
+            aa.work_queue,
+            aa.control_room_url,
+            tokens,
+            ledger,
+            callback_key=callback_key,
+            timeout_s=timeout_s,
+            in_flight_s=aa.in_flight_s,
+        )
+    if aa.mapping is None:
+        raise ValueError("the Automation Anywhere deploy mode needs mapping in its document")
+    if ledger is None or not callback_url or not callback_key:
+        raise ValueError("the Automation Anywhere sink needs a ledger, the callback URL and the callback key")
     return AutomationAnywhereSink(
         aa.mapping,
         aa.control_room_url,

@@ -53,6 +53,7 @@ def crm_sink() -> CrmSink:
         callback_key=read_keys(s.bot_callback_secret_name, s.secrets_max_age_s).current
         if s.crm_sink == "automation_anywhere"
         else None,
+        aa_mode=s.aa_mode,
     )
 
 
@@ -104,11 +105,13 @@ def reconciler() -> Reconciler:
     from cxbridge.calls.store import DynamoSyncStatusStore  # noqa: PLC0415
     from cxbridge.core.sqs import SqsQueue  # noqa: PLC0415
     from cxbridge.crm.automation_anywhere import AutomationAnywhereSink  # noqa: PLC0415
+    from cxbridge.crm.automation_anywhere_wlm import AutomationAnywhereWorkQueueSink  # noqa: PLC0415
     from cxbridge.crm.reconciler import BotPath, Reconciler, worst_case_s  # noqa: PLC0415
 
     s = crm_sync_settings()
     sink = crm_sink()
-    bots = BotPath(bot_ledger(), sink, bot_callback_service()) if isinstance(sink, AutomationAnywhereSink) else None
+    bot_sinks = (AutomationAnywhereSink, AutomationAnywhereWorkQueueSink)
+    bots = BotPath(bot_ledger(), sink, bot_callback_service()) if isinstance(sink, bot_sinks) else None
     return Reconciler(
         DynamoSyncStatusStore(client("dynamodb"), s.call_records_table),
         SqsQueue(client("sqs"), s.crm_sync_queue_url),

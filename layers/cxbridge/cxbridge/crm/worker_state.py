@@ -105,17 +105,24 @@ class DynamoBotDeploymentLedger:
             item.get("deploymentId", {}).get("S"),
             item.get("content", {}).get("S", ""),
             item.get("settled", {}).get("BOOL", False),
+            item.get("failed", {}).get("BOOL", False),
+            int(item.get("attempts", {}).get("N", "1")),
+            item.get("failReason", {}).get("S"),
         )
 
-    def claim(self, conversation_id: str, content: str) -> LedgerEntry | None:
+    def _claim_item(self, conversation_id: str, content: str, attempts: int = 1) -> dict[str, Any]:
         now = self._clock()
-        item = {
+        return {
             **self._key(conversation_id),
             "conversationId": {"S": conversation_id},
             "content": {"S": content},
             "claimedAt": {"N": repr(now)},
             "expiresAt": {"N": str(int(now) + LEDGER_TTL_S)},
+            "attempts": {"N": str(attempts)},
         }
+
+    def claim(self, conversation_id: str, content: str) -> LedgerEntry | None:
+        item = self._claim_item(conversation_id, content)
         try:
             self._call(
                 "put_item",
@@ -166,6 +173,34 @@ class DynamoBotDeploymentLedger:
     def forget(self, conversation_id: str) -> None:
         """Drop the entry after a failed bot run, so a redriven job may deploy again."""
         self._call("delete_item", Key=self._key(conversation_id))
+
+    def fail(self, conversation_id: str, deployment_id: str, reason: str) -> None:
+        """Mark the entry's work item failed with the bot's reason, if it is still this item's."""
+        try:
+            self._call(
+                "update_item",
+                Key=self._key(conversation_id),
+                UpdateExpression="SET failed = :t, failReason = :r",
+                ConditionExpression="deploymentId = :d",
+                ExpressionAttributeValues={":t": {"BOOL": True}, ":r": {"S": reason}, ":d": {"S": deployment_id}},
+            )
+        except ClientError:
+            return  # a newer item (or none) holds the entry
+
+    def reclaim(self, entry: LedgerEntry, content: str, attempts: int) -> bool:
+        """Take over a failed entry, still the failed item's, for a new work item (a conditional put)."""
+        if not entry.failed or entry.deployment_id is None:
+            return False
+        try:
+            self._call(
+                "put_item",
+                Item=self._claim_item(entry.conversation_id, content, attempts),
+                ConditionExpression="failed = :t AND deploymentId = :d",
+                ExpressionAttributeValues={":t": {"BOOL": True}, ":d": {"S": entry.deployment_id}},
+            )
+        except ClientError:
+            return False
+        return True
 
     def conversation_for(self, deployment_id: str) -> str | None:
         """The conversation a Control Room callback is about."""
