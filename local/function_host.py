@@ -94,14 +94,18 @@ class Container:
         self._process: _Process | None = None
         self.cold_starts = 0
 
-    def invoke(self, event: dict[str, Any], timeout_ms: int) -> Any:
-        """Run one invocation; its result, or ``FunctionError`` as Lambda would report it."""
+    def invoke(self, event: dict[str, Any], timeout_ms: int, kill_after_ms: int | None = None) -> Any:
+        """Run one invocation; its result, or ``FunctionError`` as Lambda would report it.
+
+        ``timeout_ms`` is the time the context gives the handler; the process is killed once it is past
+        (``kill_after_ms`` when given: the fault run hands a handler less time than its function's Timeout,
+        to see it stop by itself, and kills it only where Lambda would)."""
         with self._lock:
             cold = self._process is None or self._process.child.poll() is not None
             process = self._start() if cold or self._process is None else self._process
             try:
                 process.send({"event": event, "timeout_ms": timeout_ms})
-                reply = process.reply(timeout_ms / 1000 + GRACE_S)
+                reply = process.reply((kill_after_ms or timeout_ms) / 1000 + GRACE_S)
             except TimeoutError as exc:
                 self._kill()
                 raise FunctionError("Sandbox.Timedout", f"Task timed out after {timeout_ms / 1000:.2f} s") from exc

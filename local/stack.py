@@ -310,8 +310,9 @@ class LocalStack:
 
     def invoke_in(self, logical_id: str, container: int, event: dict[str, Any]) -> Any:
         """Invoke one of the function's concurrent containers, with the context ``context_for`` gives it."""
-        context = self.context_for(logical_id, self.timeout_ms(logical_id))
-        return self.container(logical_id, container).invoke(event, context.timeout_ms)
+        timeout_ms = self.timeout_ms(logical_id)
+        context = self.context_for(logical_id, timeout_ms)
+        return self.container(logical_id, container).invoke(event, context.timeout_ms, kill_after_ms=timeout_ms)
 
     # ---- event sources ------------------------------------------------------------------------------
 

@@ -75,3 +75,11 @@ def test_a_handler_that_cannot_be_imported_fails_its_init() -> None:
     finally:
         missing.stop()
     assert init.value.error_type == "Runtime.InitError"
+
+
+def test_a_handler_given_less_time_than_its_timeout_is_killed_only_past_the_timeout() -> None:
+    slow = container("slow")
+    try:
+        assert slow.invoke({"seconds": 1.0}, timeout_ms=200, kill_after_ms=10_000) == {"slept": 1.0}
+    finally:
+        slow.stop()
