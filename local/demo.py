@@ -168,6 +168,18 @@ def _conversation_of(body: str) -> str:
         return body
 
 
+def contact_links(stack: LocalStack, callers: dict[str, str]) -> dict[str, Any]:
+    """How many CRM records carry their customer's contact, and that none carries a wrong one: a call of a
+    customer the CRM knows links that contact, every other call (an unknown number, no customer) none."""
+    contacts, links, rows = stack.contact_ids(), stack.crm_links(), stack.crm_rows()
+    expected = {cid: contacts[number] for cid, number in callers.items() if number in contacts and cid in rows}
+    return {
+        "calls_linked": sum(links.get(cid) == contact for cid, contact in expected.items()),
+        "calls_of_known_customers": len(expected),
+        "wrong_links": sum(links[cid] != expected.get(cid) for cid in links),
+    }
+
+
 TRANSCRIPT_QUEUES = ("TranscriptQueue", "TranscriptDeadLetterQueue", "CrmSyncDeadLetterQueue", "IngestDeadLetterQueue")
 
 
@@ -333,6 +345,16 @@ def logs_to(path: Path) -> TextIO:
     return terminal
 
 
+def link_problems(summary: dict[str, Any]) -> list[str]:
+    """What does not add up in the contact links (issue 18)."""
+    problems = []
+    if summary["wrong_links"]:
+        problems.append("a CRM record links a contact that is not its caller's")
+    if not summary["calls_linked"] and summary["calls_of_known_customers"]:
+        problems.append("no call of a customer the CRM knows was linked to its contact")
+    return problems
+
+
 def problems_of(summary: dict[str, Any], with_disposition: int) -> list[str]:
     """What does not add up in a run's summary (empty: the run is consistent)."""
     planted = {d.name for d in PLANTED if d.share > 0.15 and d.aht_s > 300 and d.name}
@@ -345,6 +367,7 @@ def problems_of(summary: dict[str, Any], with_disposition: int) -> list[str]:
         problems.append("CRM records and dead letters do not add up to the calls with a disposition")
     if not planted <= candidates:
         problems.append(f"the toil report missed a planted candidate: {sorted(planted - candidates)}")
+    problems += link_problems(summary)
     if summary["transcripts_attached"] != summary["crm_records"]:
         problems.append("a call in the CRM did not get its transcript")
     if summary["transcript_pii_leaks"] or summary["transcript_duplicates"]:
@@ -386,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(port=0, seed=args.seed).start()
     logs = _Tee.capture()  # every log line of every function, scanned for planted PII at the end
     try:
+        callers = stack.assign_customers([c.conversation_id for c in calls], seed=args.seed)
         say(f"local stack up at http://{stack.host}:{stack.port}; {len(calls)} calls, each event x{args.copies}")
         stack.crm.configure(throttle_ratio=args.throttle)
         stack.genesys.configure(transcript_delay_s=args.transcript_delay)
@@ -395,7 +419,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  {ingest['events']} events posted; waiting for the CRM sync of {len(with_disposition)} calls ...")
         sync = crm_sync(stack, with_disposition, args.timeout)
         stack.crm.configure(throttle_ratio=0.0)
-        say(f"  {sync['crm_records']} in the CRM; the transcripts ...")
+        links = contact_links(stack, callers)
+        say(f"  {sync['crm_records']} in the CRM, {links['calls_linked']} linked to their caller; the transcripts ...")
         notes = transcripts(stack, logs, args.timeout)
         attached = notes["transcripts_attached"]
         say(f"  {attached} transcripts attached; {args.workitems} workitems with {args.sla} s SLAs ...")
@@ -410,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
             "duplicates_suppressed": ingest.get("duplicate", 0),
             "stale_events": ingest.get("stale", 0),
             **sync,
+            **links,
             "crm_retries": sync["crm_requests"] - -(-len(with_disposition) // 200),
             **notes,
             "workitems": work,

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
-from pydantic import BaseModel
 
 from cxbridge.calls.event import EventKind
 from cxbridge.calls.events import ROUTES
@@ -17,6 +16,9 @@ from cxbridge.calls.ingest_api import parse_call_event
 from cxbridge.crm.assist import AssistLookupAnswer, AssistLookupRequest
 from cxbridge.crm.lookup import LookupStatus
 from tests.builders import BODIES
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = json.loads((ROOT / "genesys" / "assist-lookup.json").read_text())
@@ -144,7 +146,7 @@ def _check_properties(contract: dict[str, Any], route: dict[str, Any], model: ty
         assert field.annotation is not None
         assert "SecretStr" not in str(field.annotation), f"{name}: contact data is never sent"
         if prop["type"] == "object":
-            _check_properties(prop, _component(route["properties"][name]), field.annotation)  # type: ignore[arg-type]
+            _check_properties(prop, _component(route["properties"][name]), field.annotation)
             continue
         allowed = _types(route["properties"][name])
         assert prop["type"] in allowed or (prop["type"] == "number" and "integer" in allowed), name
