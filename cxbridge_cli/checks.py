@@ -73,12 +73,36 @@ def run_steps(steps: Any) -> list[Check]:
 # ---- Genesys ---------------------------------------------------------------------------------------------
 
 
-def check_genesys(section: GenesysSection, secret: dict[str, str], timeout_s: float) -> list[Check]:
-    """Token; the wrap-up codes (the worker names dispositions with them) and queues the client can read."""
-    return run_steps(_genesys_steps(section, secret, timeout_s))
+# A conversation id no org holds: reading it answers 404 when the client may read conversations, 403 when not.
+PROBE_CONVERSATION = "00000000-0000-4000-8000-000000000000"
+CONVERSATION_PERMISSION = "Conversation > Communication > View (conversation:communication:view)"
 
 
-def _genesys_steps(section: GenesysSection, secret: dict[str, str], timeout_s: float) -> Any:
+def check_genesys(
+    section: GenesysSection, secret: dict[str, str], timeout_s: float, *, linking: bool = False
+) -> list[Check]:
+    """Token; the wrap-up codes (the worker names dispositions with them) and queues the client can read;
+    whether it may read conversations (contact linking reads the caller from one; ``linking``: required)."""
+    return run_steps(_genesys_steps(section, secret, timeout_s, linking))
+
+
+def _conversation_check(status: int, *, linking: bool) -> Check:
+    """What ``GET /api/v2/conversations/{probe}`` says about the permission: 404 (or 200) means Genesys
+    looked for it, so the client holds the permission; 403 means it refused before looking."""
+    name = "genesys conversations"
+    if status in (200, 404):
+        return Check(name, True, f"readable (HTTP {status} for a probe conversation)")
+    if status == 403:
+        fix = f"give the OAuth client's role the permission {CONVERSATION_PERMISSION} (docs/setup/genesys.md)"
+        if not linking:
+            return Check(name, True, "not readable (HTTP 403): needed only for contact linking (a lookup section)")
+        return Check(name, False, "HTTP 403: the client may not read conversations, so no call gets its contact", fix)
+    if status == 401:
+        return Check(name, False, "HTTP 401", "the token was refused: check the OAuth client and genesys.region")
+    return Check(name, False, f"HTTP {status}", "retry; if it persists, see Genesys status")
+
+
+def _genesys_steps(section: GenesysSection, secret: dict[str, str], timeout_s: float, linking: bool = False) -> Any:
     connection = connect(secret, region=section.region, base_url=section.base_url, timeout_s=timeout_s)
     host = section.base_url or f"login.{region_domain(section.region)}"
     fix = (
@@ -105,6 +129,12 @@ def _genesys_steps(section: GenesysSection, secret: dict[str, str], timeout_s: f
         body = json_body(response)
         total = body.get("total", "?") if isinstance(body, dict) else "?"
         yield Check(name, True, f"{total} readable")
+    url = f"{connection.api_url}/api/v2/conversations/{PROBE_CONVERSATION}"
+    response = call("genesys conversations", "GET", url, token, session=session, timeout_s=timeout_s)
+    check = _conversation_check(response.status_code, linking=linking)
+    if not check.ok:
+        raise StepFailed(check)
+    yield check
 
 
 # ---- Salesforce ------------------------------------------------------------------------------------------

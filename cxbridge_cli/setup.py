@@ -74,7 +74,7 @@ def check_all(stack: Stack, config: SetupConfig, genesys: dict[str, str], crm: d
     timeout_s = float(stack.parameters.get("HttpTimeoutSeconds") or 5)
     return [
         *stack_matches(stack, config),
-        *check_genesys(config.genesys, genesys, timeout_s),
+        *check_genesys(config.genesys, genesys, timeout_s, linking="lookup" in config.crm.connection),
         *CRM_CHECKS[config.crm.sink](config.crm.connection, crm, timeout_s),
     ]
 

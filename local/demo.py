@@ -165,6 +165,27 @@ def _conversation_of(body: str) -> str:
         return body
 
 
+def contact_links(stack: LocalStack, callers: dict[str, str]) -> dict[str, Any]:
+    """How many CRM records carry their customer's contact, and that none carries a wrong one: a call of a
+    customer the CRM knows links that contact, every other call (an unknown number, no customer) none."""
+    contacts, links, rows = stack.contact_ids(), stack.crm_links(), stack.crm_rows()
+    expected = {cid: contacts[number] for cid, number in callers.items() if number in contacts and cid in rows}
+    return {
+        "calls_linked": sum(links.get(cid) == contact for cid, contact in expected.items()),
+        "calls_of_known_customers": len(expected),
+        "wrong_links": sum(links[cid] != expected.get(cid) for cid in links),
+    }
+
+
+def relink(stack: LocalStack, callers: dict[str, str], expected: set[str], timeout_s: float) -> dict[str, Any]:
+    """Run the reconciler (as its schedule would) once the CRM answers normally: calls written without their
+    link while it throttled are reopened and written again with it; count the links after."""
+    linked_at_sync = contact_links(stack, callers)["calls_linked"]
+    reopened = stack.run_schedule("CrmReconcilerFunction")["relinked"]
+    crm_sync(stack, expected, timeout_s)
+    return {"calls_linked_at_sync": linked_at_sync, "calls_reopened_to_link": reopened, **contact_links(stack, callers)}
+
+
 TRANSCRIPT_QUEUES = ("TranscriptQueue", "TranscriptDeadLetterQueue", "CrmSyncDeadLetterQueue", "IngestDeadLetterQueue")
 
 
@@ -305,6 +326,16 @@ def logs_to(path: Path) -> TextIO:
     return terminal
 
 
+def link_problems(summary: dict[str, Any]) -> list[str]:
+    """What does not add up in the contact links (issue 18)."""
+    problems = []
+    if summary["wrong_links"]:
+        problems.append("a CRM record links a contact that is not its caller's")
+    if summary["calls_linked"] < summary["calls_of_known_customers"]:
+        problems.append("a call of a customer the CRM knows is still unlinked after the reconciler's relink")
+    return problems
+
+
 def problems_of(summary: dict[str, Any], with_disposition: int) -> list[str]:
     """What does not add up in a run's summary (empty: the run is consistent)."""
     planted = {d.name for d in PLANTED if d.share > 0.15 and d.aht_s > 300 and d.name}
@@ -317,6 +348,7 @@ def problems_of(summary: dict[str, Any], with_disposition: int) -> list[str]:
         problems.append("CRM records and dead letters do not add up to the calls with a disposition")
     if not planted <= candidates:
         problems.append(f"the toil report missed a planted candidate: {sorted(planted - candidates)}")
+    problems += link_problems(summary)
     if summary["transcripts_attached"] != summary["crm_records"]:
         problems.append("a call in the CRM did not get its transcript")
     if summary["transcript_pii_leaks"] or summary["transcript_duplicates"]:
@@ -355,8 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     calls = generate_calls([day], args.calls, PLANTED, seed=args.seed)
     with_disposition = {c.conversation_id for c in calls if c.code_id or c.disposition_name}
 
-    stack = LocalStack(port=0, seed=args.seed).start()
+    # Relink at once (the default waits out the lookup cache's lifetime, an hour): the demo is minutes long.
+    stack = LocalStack(port=0, seed=args.seed, env_overrides={"CRM_RELINK_AFTER_S": "0"}).start()
     try:
+        callers = stack.assign_customers([c.conversation_id for c in calls], seed=args.seed)
         say(f"local stack up at http://{stack.host}:{stack.port}; {len(calls)} calls, each event x{args.copies}")
         stack.crm.configure(throttle_ratio=args.throttle)
         stack.genesys.configure(transcript_delay_s=args.transcript_delay)
@@ -368,8 +402,9 @@ def main(argv: list[str] | None = None) -> int:
         stack.crm.configure(throttle_ratio=0.0)
         say(f"  {sync['crm_records']} in the CRM; the transcripts ...")
         notes = transcripts(stack, args.log, args.timeout)
-        attached = notes["transcripts_attached"]
-        say(f"  {attached} transcripts attached; {args.workitems} workitems with {args.sla} s SLAs ...")
+        say(f"  {notes['transcripts_attached']} transcripts attached; the reconciler relinks unlinked calls ...")
+        links = relink(stack, callers, with_disposition, args.timeout)
+        say(f"  {links['calls_linked']} of {links['calls_of_known_customers']} known callers linked; workitems ...")
         work = workitems(stack, args.workitems, args.sla, args.workitems // 2, args.timeout)
         say("  workitems done; the toil report ...")
         report = toil(stack, day)
@@ -381,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             "duplicates_suppressed": ingest.get("duplicate", 0),
             "stale_events": ingest.get("stale", 0),
             **sync,
+            **links,
             "crm_retries": sync["crm_requests"] - -(-len(with_disposition) // 200),
             **notes,
             "workitems": work,

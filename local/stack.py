@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import re
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -63,8 +65,11 @@ CRM_MAPPING = {
         "Queue__c": "queue_id",
         "Call_Date__c": "call_date",
         "Wrapup_Code__c": "wrapup_code_id",
+        "Contact__c": "contact_id",  # the customer's Contact (issue 18), when the lookup found exactly one
     },
 }
+# What a lookup reads (issue 18): Contacts by phone (SOSL in phone fields), their Name.
+CRM_LOOKUP: dict[str, Any] = {"object": "Contact", "fields": {"name": "Name"}}
 # The bot the Automation Anywhere stack deploys, and what it is given.
 BOT_MAPPING = {
     "file_id": 87,
@@ -98,8 +103,15 @@ DYNAMICS_MAPPING = {
         "cxb_queue": "queue_id",
         "cxb_calldate": "call_date",
         "cxb_wrapupcode": "wrapup_code_id",
+        "cxb_Contact@odata.bind": "contact_id",
     },
+    "binds": {"cxb_Contact@odata.bind": "contacts"},
 }
+DYNAMICS_LOOKUP: dict[str, Any] = {"entity_set": "contacts", "id_column": "contactid", "fields": {"name": "fullname"}}
+# The customers the CRM sandboxes know (issue 18): a Contact each, found by its number. The demo's calls
+# come from these and from UNKNOWN_CUSTOMERS, whom no CRM knows (their calls carry no link).
+KNOWN_CUSTOMERS = {f"+1317555{n:04d}": f"Customer {n}" for n in range(100, 140)}
+UNKNOWN_CUSTOMERS = [f"+1317555{n:04d}" for n in range(900, 910)]
 type CrmSinkName = Literal["salesforce", "dynamics", "automation_anywhere"]
 type AaMode = Literal["deploy", "workqueue"]
 # Retry quickly on a laptop: the same code paths, shorter waits.
@@ -229,10 +241,12 @@ class LocalStack:
     def _seed_configuration(self) -> None:
         """What an operator puts in SSM and Secrets Manager before deploying, pointed at the sandboxes."""
         ssm, secrets = boto3.client("ssm"), boto3.client("secretsmanager")
-        connection: dict[str, Any] = {"my_domain_url": self.crm.url, "mapping": CRM_MAPPING}
+        connection: dict[str, Any] = {"my_domain_url": self.crm.url, "mapping": CRM_MAPPING, "lookup": CRM_LOOKUP}
         if isinstance(self.crm, DynamicsSandbox):
             url, tenant = self.crm.url, self.crm.tenant_id
             connection = {"org_url": url, "tenant_id": tenant, "login_base_url": url, "mapping": DYNAMICS_MAPPING}
+            connection["lookup"] = DYNAMICS_LOOKUP
+        self._seed_contacts()
         creds = json.dumps({"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_SECRET})
         crm_creds = creds
         if self.control_room is not None:
@@ -244,6 +258,51 @@ class LocalStack:
         secrets.create_secret(Name="cxbridge/crm", SecretString=crm_creds)
         secrets.create_secret(Name="cxbridge/genesys", SecretString=creds)
         register_stack(boto3.client("cloudformation"), self.resources)
+
+    def _seed_contacts(self) -> None:
+        """The CRM sandbox's contacts: one per known customer, its number in a phone field."""
+        if isinstance(self.crm, DynamicsSandbox):
+            contacts = self.crm.rows.setdefault(DYNAMICS_LOOKUP["entity_set"], {})
+            for n, (number, name) in enumerate(KNOWN_CUSTOMERS.items()):
+                contact_id = str(uuid.UUID(int=0xC0_0000 + n))
+                contacts[f"contactid={contact_id}"] = {"contactid": contact_id, "fullname": name, "telephone1": number}
+        else:
+            contacts = self.crm.records.setdefault(CRM_LOOKUP["object"], {})
+            for n, (number, name) in enumerate(KNOWN_CUSTOMERS.items()):
+                contacts[f"contact-{n}"] = {"Id": f"003SB{n:013d}", "Name": name, "Phone": number}
+
+    def contact_ids(self) -> dict[str, str]:
+        """The CRM sandbox's contacts: number → the contact's id (what a call of that number links to)."""
+        if isinstance(self.crm, DynamicsSandbox):
+            rows = self.crm.state()["rows"].get(DYNAMICS_LOOKUP["entity_set"], {}).values()
+            return {row["telephone1"]: row["contactid"] for row in rows}
+        records = self.crm.state()["records"].get(CRM_LOOKUP["object"], {}).values()
+        return {record["Phone"]: record["Id"] for record in records}
+
+    def assign_customers(self, conversation_ids: list[str], seed: int = 0) -> dict[str, str]:
+        """Give each conversation a caller in the Genesys sandbox: mostly known customers, some unknown
+        numbers, a few with no customer at all (Genesys answers 404). Answers conversation id → number."""
+        rnd = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
+        known, assigned = list(KNOWN_CUSTOMERS), {}
+        for cid in conversation_ids:
+            draw = rnd.random()
+            if draw < 0.05:
+                continue
+            number = rnd.choice(UNKNOWN_CUSTOMERS) if draw < 0.2 else rnd.choice(known)
+            assigned[cid] = number
+            self.genesys.customer_numbers[cid] = f"tel:{number}"
+        return assigned
+
+    def crm_links(self) -> dict[str, str]:
+        """Conversation id → the contact its CRM record links to (records without a link left out)."""
+        state = self.crm.state()
+        if isinstance(self.crm, DynamicsSandbox):
+            rows = state["rows"].get(DYNAMICS_MAPPING["entity_set"], {})
+            bind = re.compile(r"/contacts\((?P<id>[^)]+)\)")
+            binds = {key.partition("=")[2]: str(row.get("cxb_Contact@odata.bind", "")) for key, row in rows.items()}
+            return {cid: m["id"] for cid, value in binds.items() if (m := bind.fullmatch(value)) is not None}
+        records = state["records"].get(CRM_MAPPING["object"], {})
+        return {cid: r["Contact__c"] for cid, r in records.items() if r.get("Contact__c")}
 
     def _create_state_machines(self) -> None:
         sfn = boto3.client("stepfunctions")

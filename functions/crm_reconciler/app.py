@@ -1,4 +1,5 @@
-"""Schedule → the reconciler: stranded call records settled from the Control Room or re-queued once.
+"""Schedule → the reconciler: stranded call records settled from the Control Room or re-queued once, and
+calls synced without their contact link reopened for it (issue 18).
 
 Failures raise, so the asynchronous invocation is retried and then lands in the dead-letter queue; the
 next scheduled pass finds the same records again.
@@ -20,6 +21,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
     report = wiring.reconciler().run()
     metrics.add_metric(name="StrandedRecords", unit=MetricUnit.Count, value=report.stranded)
     metrics.add_metric(name="Reconciled", unit=MetricUnit.Count, value=report.reconciled)
-    summary = {"stranded": report.stranded, "settled": report.settled, "requeued": report.requeued}
+    metrics.add_metric(name="ContactRelinksQueued", unit=MetricUnit.Count, value=report.relinked)
+    summary = {
+        "stranded": report.stranded,
+        "settled": report.settled,
+        "requeued": report.requeued,
+        "relinked": report.relinked,
+    }
     logger.info("reconciled", extra=summary)
     return summary

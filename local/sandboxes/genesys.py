@@ -66,6 +66,8 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
         # gives it (a tel: URI), and optionally the external contact Genesys matched.
         self.customer_numbers: dict[str, str] = {}
         self.external_contacts: dict[str, str] = {}
+        # Permissions the OAuth client's role lacks (its requests answer 403), e.g. conversation:communication:view.
+        self.missing_permissions: set[str] = set()
         self.tasks = TaskManagementFake(self, task_statuses)  # Task Management (workitems, issue 5)
         self.analytics = ConversationAggregatesFake(self, calls)  # toil (issue 6)
         self.transcripts = TranscriptsFake(self)  # STA transcripts (issue 17)
@@ -173,6 +175,8 @@ class GenesysSandbox(SandboxServer[GenesysKnobs]):
         """``GET /api/v2/conversations/{id}``: the participants, the customer's with its ``ani`` and ``address``."""
         if not self.token_valid(request.bearer()):
             return _error(401, "bad.credentials", "Invalid login credentials.")
+        if "conversation:communication:view" in self.missing_permissions:  # checked before the conversation
+            return _error(403, "missing.permissions", "You are not authorized to perform the requested action.")
         conversation_id = unquote(request.params["conversation_id"])
         number = self.customer_numbers.get(conversation_id)
         if number is None and conversation_id not in self.external_contacts:

@@ -24,11 +24,15 @@ class InMemorySyncStatusStore:
         self.records = {r.conversation_id: r for r in records}
         self.reasons: dict[str, str] = {}
         self.crm_ids: dict[str, str | None] = {}
+        self.contact_linked: dict[str, bool | None] = {}  # issue 18: the write carried the link
+        self.synced_at: dict[str, int] = {}
+        self.relinks: dict[str, int] = {}
+        self.now_ms = 0  # what mark_synced records as syncedAt
 
     def current(self, conversation_ids: Sequence[str]) -> dict[str, CallRecord]:
         return {cid: self.records[cid] for cid in conversation_ids if cid in self.records}
 
-    def mark_synced(self, record: CallRecord, crm_id: str | None) -> None:
+    def mark_synced(self, record: CallRecord, crm_id: str | None, contact_linked: bool | None = None) -> None:
         stored = self.records.get(record.conversation_id)
         if stored is None or stored.version != record.version:
             raise VersionConflict(record.conversation_id)
@@ -36,6 +40,8 @@ class InMemorySyncStatusStore:
             stored, version=stored.version + 1, sync_status=SyncStatus.SYNCED
         )
         self.crm_ids[record.conversation_id] = crm_id
+        self.contact_linked[record.conversation_id] = contact_linked
+        self.synced_at[record.conversation_id] = self.now_ms
 
     def mark_failed(self, conversation_id: str, reason: str) -> None:
         stored = self.records[conversation_id]
@@ -70,6 +76,28 @@ class InMemoryStrandedRecords(InMemorySyncStatusStore):
         if self.requeued.get(conversation_id, 0) >= quiet_since_ms:
             return False
         self.requeued[conversation_id] = now_ms
+        return True
+
+    def unlinked(self, call_dates: Sequence[str], synced_before_ms: int, max_relinks: int) -> list[CallRecord]:
+        return [
+            r
+            for cid, r in self.records.items()
+            if r.sync_status is SyncStatus.SYNCED
+            and r.call_date in call_dates
+            and self.contact_linked.get(cid) is False
+            and self.synced_at.get(cid, 0) < synced_before_ms
+            and self.relinks.get(cid, 0) < max_relinks
+        ]
+
+    def reopen_for_relink(self, record: CallRecord, max_relinks: int) -> bool:
+        cid = record.conversation_id
+        stored = self.records.get(cid)
+        if stored is None or stored.version != record.version or stored.sync_status is not SyncStatus.SYNCED:
+            return False
+        if self.contact_linked.get(cid) is not False or self.relinks.get(cid, 0) >= max_relinks:
+            return False
+        self.relinks[cid] = self.relinks.get(cid, 0) + 1
+        self.records[cid] = replace(stored, version=stored.version + 1, sync_status=SyncStatus.PENDING)
         return True
 
 

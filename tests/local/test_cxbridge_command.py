@@ -35,7 +35,8 @@ def test_setup_with_the_example_config_writes_the_configuration_and_every_check_
     lines = done.stdout.splitlines()
     assert "parameter /cxbridge/crm/config written" in lines
     assert "secret cxbridge/crm updated" in lines
-    for name in ("genesys login", "genesys wrap-up codes", "genesys queues", "salesforce login", "salesforce object"):
+    names = ("genesys login", "genesys wrap-up codes", "genesys queues", "genesys conversations", "salesforce login")
+    for name in (*names, "salesforce object"):
         assert any(line.startswith(f"ok   {name}:") for line in lines), name
     assert "ok   salesforce external id CallReference__c: External ID, Unique, writable" in lines
     assert any(line.startswith("ok   salesforce field Call_Date__c:") for line in lines)

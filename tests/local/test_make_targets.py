@@ -78,6 +78,13 @@ def test_demo_prints_progress_and_the_summary_and_logs_to_a_file(tmp_path: Path)
     assert lines[-1].startswith("consistent:")
     assert not [line for line in lines if '"level"' in line]  # no log line on the terminal
     assert len(lines) < 60
+    summary = json.loads(done.stdout[done.stdout.index("{\n") : done.stdout.rindex("\n}") + 2])
+    # The CRM knows most callers (issue 18): their records link the contact, and no record a wrong one;
+    # those written unlinked while the CRM throttled lookups were reopened by the reconciler and linked.
+    assert summary["calls_of_known_customers"] > 0
+    assert summary["calls_linked"] == summary["calls_of_known_customers"]
+    assert summary["calls_linked_at_sync"] + summary["calls_reopened_to_link"] >= summary["calls_linked"]
+    assert summary["wrong_links"] == 0
     logged = log.read_text().splitlines()
     assert len(logged) > 50
     assert any('"level":"INFO"' in line for line in logged)

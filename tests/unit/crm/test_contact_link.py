@@ -103,10 +103,8 @@ def test_the_link_is_written_in_the_same_upsert_and_a_miss_writes_no_link() -> N
         )
         for cid in ("c-1", "c-7")
     ]
-    sink = Sink()
-    service = CrmSyncService(
-        sink, InMemorySyncStatusStore(records), Names(), InMemoryBreakerStore(), linker=linker(Crm())
-    )
+    sink, store = Sink(), InMemorySyncStatusStore(records)
+    service = CrmSyncService(sink, store, Names(), InMemoryBreakerStore(), linker=linker(Crm()))
 
     service.sync(
         [
@@ -116,3 +114,17 @@ def test_the_link_is_written_in_the_same_upsert_and_a_miss_writes_no_link() -> N
     )
 
     assert {o.conversation_id: o.contact_id for o in sink.written} == {"c-1": "003A", "c-7": None}
+    # The record says whether the CRM's copy carries the link: the reconciler relinks the others later.
+    assert store.contact_linked == {"c-1": True, "c-7": False}
+
+
+def test_without_linking_the_record_says_nothing_about_a_link() -> None:
+    record = replace(
+        merge(None, CallEvent(EventKind.ACW, "c-1", "agent", 1_700_000_000_000, wrapup_code_id="w-1")).record,
+        version=1,
+    )
+    store = InMemorySyncStatusStore([record])
+    CrmSyncService(Sink(), store, Names(), InMemoryBreakerStore()).sync(
+        [SyncItem("m-1", CrmJob(conversationId="c-1", recordVersion=1), 1)]
+    )
+    assert store.contact_linked == {"c-1": None}

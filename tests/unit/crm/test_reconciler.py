@@ -9,7 +9,7 @@ from cxbridge.calls.event import CallEvent, EventKind
 from cxbridge.calls.record import CallRecord, SyncStatus, merge
 from cxbridge.crm.bot_callback import BotCallbackService
 from cxbridge.crm.outcome import record_content
-from cxbridge.crm.reconciler import BotPath, Reconciler, worst_case_s
+from cxbridge.crm.reconciler import BotPath, Reconciler, RelinkPolicy, worst_case_s
 from cxbridge.crm.sync import RetryPolicy
 from tests.fakes.crm import InMemoryStrandedRecords as Stranded
 from tests.fakes.ledger import InMemoryBotDeploymentLedger
@@ -113,3 +113,71 @@ def test_a_bot_run_whose_lookup_entry_expired_gets_a_job_instead() -> None:
     report = reconciler(store, jobs, bots).run()
 
     assert (report.settled, report.requeued) == (0, 1)
+
+
+# ---- relinking (issue 18): calls synced without their contact link --------------------------------------
+
+RELINK = RelinkPolicy(after_s=3600, max_relinks=2, max_per_run=500)
+
+
+def synced(store: Stranded, cid: str, *, linked: bool | None, synced_s_ago: float) -> None:
+    """A record the worker wrote and marked synced, with or without its contact link."""
+    store.records[cid] = pending(cid)
+    store.now_ms = int((NOW - synced_s_ago) * 1000)
+    store.mark_synced(store.records[cid], f"crm-{cid}", linked)
+
+
+def relinker(store: Stranded, policy: RelinkPolicy = RELINK, now: float = NOW) -> Reconciler:
+    return Reconciler(store, Jobs(), worst_case_s=WORST_CASE_S, relink=policy, clock=lambda: now)
+
+
+def test_a_call_synced_unlinked_is_reopened_once_its_wait_is_over_and_no_other() -> None:
+    store = Stranded()
+    synced(store, "unlinked", linked=False, synced_s_ago=3700)
+    synced(store, "too-recent", linked=False, synced_s_ago=600)  # a cached "not found" may still answer
+    synced(store, "linked", linked=True, synced_s_ago=3700)
+    synced(store, "no-linking", linked=None, synced_s_ago=3700)  # written while linking was off
+    before = store.records["unlinked"].version
+
+    report = relinker(store).run()
+
+    assert (report.relinked, report.stranded, report.requeued) == (1, 0, 0)
+    assert store.records["unlinked"].sync_status is SyncStatus.PENDING  # the stream queues its job
+    assert store.records["unlinked"].version == before + 1  # a worker holding the old version cannot mark it
+    assert {cid for cid, r in store.records.items() if r.sync_status is SyncStatus.SYNCED} == {
+        "too-recent",
+        "linked",
+        "no-linking",
+    }
+    assert relinker(store).run().relinked == 0  # pending now: not reopened twice
+
+
+def test_relinking_stops_after_max_relinks_and_each_pass_takes_at_most_max_per_run() -> None:
+    store = Stranded()
+    for n in range(5):
+        synced(store, f"c{n}", linked=False, synced_s_ago=3700)
+    assert relinker(store, replace(RELINK, max_per_run=3)).run().relinked == 3
+    assert relinker(store, replace(RELINK, max_per_run=3)).run().relinked == 2  # the rest, next pass
+    for attempt in range(3):  # the worker writes them again, still without a link (no match again)
+        for cid, record in list(store.records.items()):
+            if record.sync_status is SyncStatus.PENDING:
+                store.now_ms = int((NOW - 3700) * 1000)
+                store.mark_synced(record, f"crm-{cid}", False)
+        assert relinker(store).run().relinked == (5 if attempt == 0 else 0)  # 2 relinks each, then no more
+    assert set(store.relinks.values()) == {2}
+
+
+def test_a_call_that_changed_since_it_was_read_is_not_reopened_by_the_relinker() -> None:
+    store = Stranded()
+    synced(store, "c", linked=False, synced_s_ago=3700)
+    (found,) = store.unlinked([store.records["c"].call_date or ""], int(NOW * 1000), 3)
+    store.records["c"] = replace(store.records["c"], version=found.version + 1)  # a worker wrote it meanwhile
+    assert store.reopen_for_relink(found, 3) is False
+    assert store.records["c"].sync_status is SyncStatus.SYNCED
+
+
+def test_without_a_relink_policy_unlinked_calls_stay_as_they_are() -> None:
+    store = Stranded()
+    synced(store, "c", linked=False, synced_s_ago=3700)
+    assert reconciler(store, Jobs()).run().relinked == 0
+    assert store.records["c"].sync_status is SyncStatus.SYNCED

@@ -31,6 +31,10 @@ def _plain(value: Any) -> Any:
 BY_CALL_DATE = "byCallDate"
 # When the reconciler last re-queued a stranded record's job (epoch ms).
 REQUEUED_AT = "requeuedAt"
+# Contact linking (issue 18): whether the CRM's copy carries the contact link (absent: linking is off),
+# and how many times the reconciler reopened the record to link it.
+CONTACT_LINKED = "contactLinked"
+RELINKS = "relinks"
 # What the ingest writes (all but the key); every other attribute belongs to the CRM side.
 RECORD_ATTRIBUTES = (
     "version",
@@ -240,11 +244,16 @@ class DynamoSyncStatusStore:
         except BotoCoreError as exc:
             raise TransientFailure(f"call record update failed: {type(exc).__name__}") from None
 
-    def mark_synced(self, record: CallRecord, crm_id: str | None) -> None:
+    def mark_synced(self, record: CallRecord, crm_id: str | None, contact_linked: bool | None = None) -> None:
         sets: dict[str, Any] = {"syncStatus": SyncStatus.SYNCED.value, "syncedAt": int(self._clock() * 1000)}
         if crm_id is not None:
             sets["crmId"] = crm_id
-        self._settle(record.conversation_id, sets, record.version, remove="syncError")
+        remove = "syncError"
+        if contact_linked is None:
+            remove += f", {CONTACT_LINKED}"
+        else:
+            sets[CONTACT_LINKED] = contact_linked
+        self._settle(record.conversation_id, sets, record.version, remove=remove)
 
     def mark_failed(self, conversation_id: str, reason: str) -> None:
         sets = {"syncStatus": SyncStatus.FAILED.value, "syncError": reason}
@@ -253,8 +262,8 @@ class DynamoSyncStatusStore:
     def reopen(self, conversation_id: str) -> None:
         self._settle(conversation_id, {"syncStatus": SyncStatus.PENDING.value}, None)
 
-    def _pending_ids(self, call_date: str) -> list[str]:
-        """The day's pending conversations, from the ``byCallDate`` index (eventually consistent)."""
+    def _pending_ids(self, call_date: str, status: SyncStatus = SyncStatus.PENDING) -> list[str]:
+        """The day's conversations in ``status`` (pending), from the ``byCallDate`` index (eventually consistent)."""
         ids: list[str] = []
         args: dict[str, Any] = {
             "TableName": self._table,
@@ -262,7 +271,7 @@ class DynamoSyncStatusStore:
             "KeyConditionExpression": "callDate = :d",
             "FilterExpression": "syncStatus = :p",
             "ProjectionExpression": "conversationId",
-            "ExpressionAttributeValues": {":d": {"S": call_date}, ":p": {"S": SyncStatus.PENDING.value}},
+            "ExpressionAttributeValues": {":d": {"S": call_date}, ":p": {"S": status.value}},
         }
         while True:
             try:
@@ -293,6 +302,60 @@ class DynamoSyncStatusStore:
                         found.append(record_from_item(item))
                 request = resp.get("UnprocessedKeys") or {}
         return found
+
+    def unlinked(self, call_dates: Sequence[str], synced_before_ms: int, max_relinks: int) -> list[CallRecord]:
+        """Synced records of those days written without their contact link before ``synced_before_ms`` and
+        reopened for it fewer than ``max_relinks`` times. The index does not hold ``contactLinked`` (a
+        projection change would rebuild it), so the day's synced ids are read back, strongly consistent."""
+        ids = [cid for day in call_dates for cid in self._pending_ids(day, SyncStatus.SYNCED)]
+        found: list[CallRecord] = []
+        for start in range(0, len(ids), 100):
+            keys = [{"conversationId": {"S": c}} for c in ids[start : start + 100]]
+            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                try:
+                    resp = self._client.batch_get_item(RequestItems=request)
+                except (ClientError, BotoCoreError) as exc:
+                    raise TransientFailure(f"call records read failed: {type(exc).__name__}") from None
+                for item in resp.get("Responses", {}).get(self._table, []):
+                    if (
+                        item.get("syncStatus", {}).get("S") == SyncStatus.SYNCED.value
+                        and item.get(CONTACT_LINKED, {}).get("BOOL") is False
+                        and int(item.get("syncedAt", {}).get("N", 0)) < synced_before_ms
+                        and int(item.get(RELINKS, {}).get("N", 0)) < max_relinks
+                    ):
+                        found.append(record_from_item(item))
+                request = resp.get("UnprocessedKeys") or {}
+        return found
+
+    def reopen_for_relink(self, record: CallRecord, max_relinks: int) -> bool:
+        """``pending`` again (version bumped, so a worker holding the old version cannot mark it synced),
+        on the version read, still synced and unlinked, under the relink budget; the stream queues its job."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"conversationId": {"S": record.conversation_id}},
+                UpdateExpression="SET #v = #v + :one, syncStatus = :p, #n = if_not_exists(#n, :zero) + :one",
+                ConditionExpression="#v = :expected AND syncStatus = :s AND #l = :false"
+                " AND (attribute_not_exists(#n) OR #n < :max)",
+                ExpressionAttributeNames={"#v": "version", "#n": RELINKS, "#l": CONTACT_LINKED},
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":zero": {"N": "0"},
+                    ":expected": {"N": str(record.version)},
+                    ":max": {"N": str(max_relinks)},
+                    ":p": {"S": SyncStatus.PENDING.value},
+                    ":s": {"S": SyncStatus.SYNCED.value},
+                    ":false": {"BOOL": False},
+                },
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise TransientFailure(f"call record update failed: {type(exc).__name__}") from None
+        except BotoCoreError as exc:
+            raise TransientFailure(f"call record update failed: {type(exc).__name__}") from None
+        return True
 
     def mark_requeued(self, conversation_id: str, now_ms: int, quiet_since_ms: int) -> bool:
         """Claim the re-queue of a stranded record (a conditional marker, version untouched): False if

@@ -86,8 +86,9 @@ class SyncStatusStore(Protocol):
         """The records as they are now (strongly consistent), by conversation id; missing ones absent."""
         ...
 
-    def mark_synced(self, record: CallRecord, crm_id: str | None) -> None:
-        """Mark synced if the record is still at ``record.version``; else raise ``VersionConflict``."""
+    def mark_synced(self, record: CallRecord, crm_id: str | None, contact_linked: bool | None = None) -> None:
+        """Mark synced if the record is still at ``record.version``; else raise ``VersionConflict``.
+        ``contact_linked``: whether the write carried the contact link (None: no linking configured)."""
         ...
 
     def mark_failed(self, conversation_id: str, reason: str) -> None:
@@ -154,6 +155,16 @@ class StrandedRecords(Protocol):
 
     def mark_requeued(self, conversation_id: str, now_ms: int, quiet_since_ms: int) -> bool:
         """Claim one re-queue (conditional): False if it settled or another pass re-queued it since."""
+        ...
+
+    def unlinked(self, call_dates: Sequence[str], synced_before_ms: int, max_relinks: int) -> list[CallRecord]:
+        """Records of those UTC days synced without a contact link before ``synced_before_ms``, relinked
+        fewer than ``max_relinks`` times (issue 18)."""
+        ...
+
+    def reopen_for_relink(self, record: CallRecord, max_relinks: int) -> bool:
+        """Make a synced, unlinked record ``pending`` again (its job comes from the stream), if it is still at
+        ``record.version``, unlinked and under ``max_relinks``; False if it changed or another pass did."""
         ...
 
 

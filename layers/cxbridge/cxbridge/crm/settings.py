@@ -47,6 +47,11 @@ class CrmSyncSettings(EnvGroup):
     # The reconciler: how long a bot run may take, and how many UTC call dates back it searches.
     bot_run_budget_s: float = Field(default=3600.0, alias="CRM_BOT_RUN_BUDGET_S", gt=0)
     reconcile_lookback_days: int = Field(default=2, alias="CRM_RECONCILE_LOOKBACK_DAYS", ge=1, le=14)
+    # Relinking (issue 18): a call synced without its contact link is reopened after this many seconds
+    # (None: the lookup cache's lifetime, so a cached "not found" has expired), at most this many times.
+    relink_after_s: float | None = Field(default=None, alias="CRM_RELINK_AFTER_S", ge=0)
+    max_relinks: int = Field(default=3, alias="CRM_MAX_RELINKS", ge=0, le=10)
+    lookup_cache_ttl_s: int = Field(default=3600, alias="LOOKUP_CACHE_TTL_S", ge=60)
 
 
 class LookupSettings(EnvGroup):

@@ -231,8 +231,10 @@ class CrmSyncService:
             contacts = self._linker.contacts([record.conversation_id for _, record, _ in to_write])
             to_write = [(i, r, replace(o, contact_id=contacts[r.conversation_id])) for i, r, o in to_write]
         results = self._write([outcome for _, _, outcome in to_write], may_send)
-        for (item, record, _), result in zip(to_write, results, strict=True):
-            decisions[item.message_id] = self._settle(item, record, result)
+        for (item, record, outcome), result in zip(to_write, results, strict=True):
+            # Whether the CRM's copy carries the link: an unlinked one is relinked later (the reconciler).
+            linked = None if self._linker is None else outcome.contact_id is not None
+            decisions[item.message_id] = self._settle(item, record, result, linked)
         return results
 
     def _triage(self, items: Sequence[SyncItem]) -> tuple[dict[str, Decision], list[tuple[SyncItem, CallRecord]]]:
@@ -271,14 +273,16 @@ class CrmSyncService:
         except UpstreamFailure as exc:
             return [CrmWriteResult(o.conversation_id, exc.status, exc.retry_after_s, exc.reason) for o in outcomes]
 
-    def _settle(self, item: SyncItem, record: CallRecord, result: CrmWriteResult) -> Decision:
+    def _settle(
+        self, item: SyncItem, record: CallRecord, result: CrmWriteResult, contact_linked: bool | None = None
+    ) -> Decision:
         reason = result.reason or str(result.status)
         if reason == TIME_BUDGET:  # not sent: back on the queue at once
             return Decision(Action.RETRY, reason=TIME_BUDGET)
         match result.status:
             case WriteStatus.WRITTEN:
                 try:
-                    self._records.mark_synced(record, result.crm_id)
+                    self._records.mark_synced(record, result.crm_id, contact_linked)
                 except VersionConflict:  # the call changed while we wrote it: write it again soon
                     # Reopened, so a newer version another worker wrote and marked before our (older)
                     # write landed is not left "synced" while the CRM holds ours.

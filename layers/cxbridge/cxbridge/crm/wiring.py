@@ -106,18 +106,22 @@ def reconciler() -> Reconciler:
     from cxbridge.core.sqs import SqsQueue  # noqa: PLC0415
     from cxbridge.crm.automation_anywhere import AutomationAnywhereSink  # noqa: PLC0415
     from cxbridge.crm.automation_anywhere_wlm import AutomationAnywhereWorkQueueSink  # noqa: PLC0415
-    from cxbridge.crm.reconciler import BotPath, Reconciler, worst_case_s  # noqa: PLC0415
+    from cxbridge.crm.reconciler import BotPath, Reconciler, RelinkPolicy, worst_case_s  # noqa: PLC0415
 
     s = crm_sync_settings()
     sink = crm_sink()
     bot_sinks = (AutomationAnywhereSink, AutomationAnywhereWorkQueueSink)
     bots = BotPath(bot_ledger(), sink, bot_callback_service()) if isinstance(sink, bot_sinks) else None
+    # Relinking (issue 18) only where the worker links: a connection document with a ``lookup`` section.
+    linking = bots is None and "lookup" in json_parameter(s.crm_config_parameter, s.secrets_max_age_s)
+    after_s = s.lookup_cache_ttl_s if s.relink_after_s is None else s.relink_after_s
     return Reconciler(
         DynamoSyncStatusStore(client("dynamodb"), s.call_records_table),
         SqsQueue(client("sqs"), s.crm_sync_queue_url),
         worst_case_s=worst_case_s(_retry_policy(), s.bot_run_budget_s),
         lookback_days=s.reconcile_lookback_days,
         bots=bots,
+        relink=RelinkPolicy(after_s=after_s, max_relinks=s.max_relinks) if linking and s.max_relinks else None,
     )
 
 

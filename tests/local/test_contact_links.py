@@ -1,0 +1,55 @@
+"""The local stack links each synced call to its caller's CRM contact (issue 18), on either CRM sandbox."""
+
+from __future__ import annotations
+
+import os
+import random
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+
+from cxbridge.core import wiring
+from local.demo import contact_links, crm_sync, send_calls
+from local.stack import KNOWN_CUSTOMERS, LocalStack
+from local.toil_data import PLANTED, generate_calls
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from local.stack import CrmSinkName
+
+
+@pytest.fixture
+def environment() -> Iterator[None]:
+    """The stack points the process's clients at its moto server; put the environment back after."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+    wiring.reset()
+
+
+@pytest.mark.parametrize("sink", ["salesforce", "dynamics"])
+@pytest.mark.usefixtures("environment")
+def test_calls_of_customers_the_crm_knows_carry_their_contact_and_no_other_call_a_link(sink: CrmSinkName) -> None:
+    day = datetime.now(UTC).date() - timedelta(days=1)
+    calls = generate_calls([day], 30, PLANTED, seed=3)
+    with_disposition = {c.conversation_id for c in calls if c.code_id or c.disposition_name}
+    stack = LocalStack(port=0, seed=3, crm_sink=sink).start()
+    try:
+        callers = stack.assign_customers([c.conversation_id for c in calls], seed=3)
+        send_calls(stack, calls, 1, random.Random(3))
+        sync = crm_sync(stack, with_disposition, 180)
+        links, linked = contact_links(stack, callers), stack.crm_links()
+        contacts = stack.contact_ids()
+    finally:
+        stack.stop()
+    assert (sync["lost"], sync["dead_letters"]) == (0, 0)
+    assert links["calls_of_known_customers"] > 0
+    assert links["calls_linked"] == links["calls_of_known_customers"]  # no throttling here: every one
+    assert links["wrong_links"] == 0
+    strangers = {cid for cid in with_disposition if callers.get(cid) not in KNOWN_CUSTOMERS}
+    assert strangers  # unknown numbers and calls without a customer
+    assert not strangers & set(linked)
+    assert {linked[cid] for cid in linked} <= set(contacts.values())
