@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.request import Request, urlopen
 
+import boto3
+
 from cxbridge.calls.event import CallEvent, EventKind
 from local.run import post
 from local.sandboxes.genesys_transcripts import PLANTED_PII
@@ -182,8 +184,22 @@ def relink(stack: LocalStack, callers: dict[str, str], expected: set[str], timeo
     link while it throttled are reopened and written again with it; count the links after."""
     linked_at_sync = contact_links(stack, callers)["calls_linked"]
     reopened = stack.run_schedule("CrmReconcilerFunction")["relinked"]
+    # The reopened calls reach the queue through the stream: wait until none is pending, not for an empty queue.
+    wait_for(lambda: not _pending_calls(stack), timeout_s)
     crm_sync(stack, expected, timeout_s)
     return {"calls_linked_at_sync": linked_at_sync, "calls_reopened_to_link": reopened, **contact_links(stack, callers)}
+
+
+def _pending_calls(stack: LocalStack) -> int:
+    """Call records whose outcome is not yet settled (``pending``)."""
+    dynamodb = boto3.client("dynamodb")
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=stack.resources.tables["CallRecordsTable"],
+        FilterExpression="syncStatus = :pending",
+        ExpressionAttributeValues={":pending": {"S": "pending"}},
+        Select="COUNT",
+    )
+    return sum(page["Count"] for page in pages)
 
 
 TRANSCRIPT_QUEUES = ("TranscriptQueue", "TranscriptDeadLetterQueue", "CrmSyncDeadLetterQueue", "IngestDeadLetterQueue")
