@@ -271,6 +271,7 @@ def _figures(phase: Phase, expected: set[str], ingest: dict[str, int]) -> dict[s
         "calls": len(phase.calls),
         "calls_with_disposition": len(expected),
         "events_posted": ingest["events"],
+        "events_applied": ingest.get("applied", 0),
         "duplicates_suppressed": ingest.get("duplicate", 0),
         "in_crm": len(in_crm),
         "dead_lettered": len(dead_lettered),

@@ -71,4 +71,8 @@ def test_every_fault_kind_is_injected_and_nothing_is_lost_duplicated_stale_or_st
         p["calls_with_disposition"] for p in figures["phases"].values()
     )
     api = figures["phases"][sink]
-    assert api["duplicates_suppressed"] == 2 * api["events_posted"] // 3  # every event came 3 times
+    # Every event came 3 times and is applied at most once. (Under load a write that DynamoDB applied but
+    # whose answer was lost is retried by botocore, meets its own version and answers "duplicate": so the
+    # duplicates are at least two thirds, not exactly.)
+    assert api["events_applied"] <= api["events_posted"] // 3
+    assert api["duplicates_suppressed"] >= 2 * api["events_posted"] // 3
