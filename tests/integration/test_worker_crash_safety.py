@@ -51,16 +51,16 @@ def test_a_crash_after_the_crm_call_is_redelivered_and_settled_once(
     marks = {"n": 0, "crashed": False}
     original = DynamoSyncStatusStore.mark_synced
 
-    def dying(self: DynamoSyncStatusStore, record: Any, crm_id: str | None) -> None:
+    def dying(self: DynamoSyncStatusStore, record: Any, crm_id: str | None, contact_linked: bool | None = None) -> None:
         marks["n"] += 1
         if crash_point == "after_marking_synced":
-            original(self, record, crm_id)
+            original(self, record, crm_id, contact_linked)
         last = marks["n"] == len(CONVERSATIONS)
         if not marks["crashed"] and (crash_point == "after_crm_write" or last):
             marks["crashed"] = True
             raise Killed
         if crash_point == "after_crm_write":
-            original(self, record, crm_id)
+            original(self, record, crm_id, contact_linked)
 
     monkeypatch.setattr(DynamoSyncStatusStore, "mark_synced", dying)
     source = SqsEventSource(stack.sqs, stack.queue_url, batch_size=50)
