@@ -79,8 +79,8 @@ def toil_report() -> dict[str, Any]:
 
 
 def bot_callback(schemas: dict[str, Any]) -> dict[str, Any]:
+    from cxbridge.crm.callback_models import BotRunResult  # noqa: PLC0415 - the handler's own model
     from cxbridge.crm.callback_token import HEADER  # noqa: PLC0415
-    from functions.bot_callback.app import BotRunResult  # noqa: PLC0415 - the handler's own model
 
     settled = {
         "type": "object",

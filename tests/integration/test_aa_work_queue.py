@@ -18,12 +18,12 @@ from cxbridge.core.oauth import TokenCache
 from cxbridge.crm import callback_token
 from cxbridge.crm.automation_anywhere_wlm import AutomationAnywhereWorkQueueSink
 from cxbridge.crm.bot_callback import BotCallbackService, CallbackRefused
+from cxbridge.crm.callback_models import BotRunResult
 from cxbridge.crm.job import CrmJob
 from cxbridge.crm.oauth import AutomationAnywhereTokenSource
 from cxbridge.crm.reconciler import BotPath, Reconciler
 from cxbridge.crm.sync import Action, CrmSyncService, RetryPolicy, SyncItem
 from cxbridge.crm.work_queue import WorkQueueMapping
-from functions.bot_callback.app import BotRunResult
 from local.sandboxes.automation_anywhere import WORKITEM_FAILURE, AutomationAnywhereSandbox
 from local.sandboxes.base import SANDBOX_SECRET
 from tests.fakes.crm import InMemoryBreakerStore, InMemoryStrandedRecords
