@@ -13,7 +13,7 @@ from cxbridge.calls.record import CallRecord, SyncStatus
 from cxbridge.core.errors import TransientFailure, VersionConflict
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
 _SER = TypeSerializer()
 _DESER = TypeDeserializer()
@@ -288,19 +288,10 @@ class DynamoSyncStatusStore:
         reconciler's re-queue since then (strongly consistent reads of the index's candidates)."""
         ids = [cid for day in call_dates for cid in self._pending_ids(day)]
         found: list[CallRecord] = []
-        for start in range(0, len(ids), 100):
-            keys = [{"conversationId": {"S": c}} for c in ids[start : start + 100]]
-            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                try:
-                    resp = self._client.batch_get_item(RequestItems=request)
-                except (ClientError, BotoCoreError) as exc:
-                    raise TransientFailure(f"call records read failed: {type(exc).__name__}") from None
-                for item in resp.get("Responses", {}).get(self._table, []):
-                    touched = max(int(item.get(a, {}).get("N", 0)) for a in ("updatedAt", REQUEUED_AT))
-                    if item.get("syncStatus", {}).get("S") == SyncStatus.PENDING.value and touched < quiet_since_ms:
-                        found.append(record_from_item(item))
-                request = resp.get("UnprocessedKeys") or {}
+        for item in self._consistent_items(ids):
+            touched = max(int(item.get(a, {}).get("N", 0)) for a in ("updatedAt", REQUEUED_AT))
+            if item.get("syncStatus", {}).get("S") == SyncStatus.PENDING.value and touched < quiet_since_ms:
+                found.append(record_from_item(item))
         return found
 
     def unlinked(self, call_dates: Sequence[str], synced_before_ms: int, max_relinks: int) -> list[CallRecord]:
@@ -308,7 +299,17 @@ class DynamoSyncStatusStore:
         reopened for it fewer than ``max_relinks`` times. The index does not hold ``contactLinked`` (a
         projection change would rebuild it), so the day's synced ids are read back, strongly consistent."""
         ids = [cid for day in call_dates for cid in self._pending_ids(day, SyncStatus.SYNCED)]
-        found: list[CallRecord] = []
+        return [
+            record_from_item(item)
+            for item in self._consistent_items(ids)
+            if item.get("syncStatus", {}).get("S") == SyncStatus.SYNCED.value
+            and item.get(CONTACT_LINKED, {}).get("BOOL") is False
+            and int(item.get("syncedAt", {}).get("N", 0)) < synced_before_ms
+            and int(item.get(RELINKS, {}).get("N", 0)) < max_relinks
+        ]
+
+    def _consistent_items(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """The items of ``ids``, strongly consistent, 100 keys a request, unprocessed keys asked again."""
         for start in range(0, len(ids), 100):
             keys = [{"conversationId": {"S": c}} for c in ids[start : start + 100]]
             request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
@@ -317,16 +318,8 @@ class DynamoSyncStatusStore:
                     resp = self._client.batch_get_item(RequestItems=request)
                 except (ClientError, BotoCoreError) as exc:
                     raise TransientFailure(f"call records read failed: {type(exc).__name__}") from None
-                for item in resp.get("Responses", {}).get(self._table, []):
-                    if (
-                        item.get("syncStatus", {}).get("S") == SyncStatus.SYNCED.value
-                        and item.get(CONTACT_LINKED, {}).get("BOOL") is False
-                        and int(item.get("syncedAt", {}).get("N", 0)) < synced_before_ms
-                        and int(item.get(RELINKS, {}).get("N", 0)) < max_relinks
-                    ):
-                        found.append(record_from_item(item))
+                yield from resp.get("Responses", {}).get(self._table, [])
                 request = resp.get("UnprocessedKeys") or {}
-        return found
 
     def reopen_for_relink(self, record: CallRecord, max_relinks: int) -> bool:
         """``pending`` again (version bumped, so a worker holding the old version cannot mark it synced),
