@@ -198,14 +198,7 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
             "botOutput": bot_output or {},
         }
         headers = {"Content-Type": "application/json", **callback.get("headers", {})}
-        request = urllib.request.Request(url, json.dumps(payload).encode(), headers, method="POST")  # noqa: S310 - scheme and host checked above
-        try:
-            with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT_S) as response:  # noqa: S310 - as above
-                return int(response.status)
-        except urllib.error.HTTPError as exc:
-            return exc.code
-        except OSError:
-            return 0
+        return _post_callback(url, payload, headers)
 
     # ---- Workload Management ----------------------------------------------------------------------
 
@@ -302,14 +295,7 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
         token = item["json"].get(self.callback_token_attribute)
         if isinstance(token, str):
             headers[CALLBACK_HEADER] = token
-        request = urllib.request.Request(url, json.dumps(payload).encode(), headers, method="POST")  # noqa: S310 - scheme and host checked above
-        try:
-            with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT_S) as response:  # noqa: S310 - as above
-                return int(response.status)
-        except urllib.error.HTTPError as exc:
-            return exc.code
-        except OSError:
-            return 0
+        return _post_callback(url, payload, headers)
 
     def _authenticate(self, request: Request) -> Reply:
         try:
@@ -401,3 +387,15 @@ class AutomationAnywhereSandbox(SandboxServer[AutomationAnywhereKnobs]):
         except (ValueError, TypeError, KeyError) as exc:
             return Reply(400, {"error": str(exc) or type(exc).__name__})
         return Reply(200, {"callbackStatus": status})
+
+
+def _post_callback(url: str, payload: dict[str, Any], headers: dict[str, str]) -> int:
+    """POST a run's or a work item's result as the Control Room does; its status code (0: no answer)."""
+    request = urllib.request.Request(url, json.dumps(payload).encode(), headers, method="POST")  # noqa: S310 - scheme and host checked by the callers
+    try:
+        with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT_S) as response:  # noqa: S310 - as above
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
