@@ -6,17 +6,14 @@ import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cxbridge.calls.record import CallRecord, SyncStatus
+from cxbridge.core.attribute_values import from_attribute, to_attribute
 from cxbridge.core.errors import TransientFailure, VersionConflict
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
-
-_SER = TypeSerializer()
-_DESER = TypeDeserializer()
 
 
 def _plain(value: Any) -> Any:
@@ -91,12 +88,12 @@ def record_to_item(record: CallRecord, retention_days: int, now_ms: int | None =
         "updatedAt": now_ms,
         "expiresAt": max(last, now_ms) // 1000 + retention_days * 86_400,
     }
-    return {k: _SER.serialize(v) for k, v in plain.items() if v is not None}
+    return {k: to_attribute(v) for k, v in plain.items() if v is not None}
 
 
 def record_from_item(item: dict[str, Any]) -> CallRecord:
     """The record a DynamoDB item (typed JSON, as from GetItem or a stream image) holds."""
-    plain = {k: _plain(_DESER.deserialize(v)) for k, v in item.items()}
+    plain = {k: _plain(from_attribute(v)) for k, v in item.items()}
     return CallRecord(
         conversation_id=plain["conversationId"],
         version=plain["version"],
@@ -222,7 +219,7 @@ class DynamoSyncStatusStore:
         """Set attributes and bump ``version``, on the version we read (or on the record existing)."""
         names = {"#v": "version", **{f"#a{i}": name for i, name in enumerate(sets)}}
         values: dict[str, Any] = {":one": {"N": "1"}}
-        values |= {f":a{i}": _SER.serialize(value) for i, value in enumerate(sets.values())}
+        values |= {f":a{i}": to_attribute(value) for i, value in enumerate(sets.values())}
         expression = "SET #v = #v + :one, " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
         condition = "attribute_exists(conversationId)"
         if expected_version is not None:

@@ -1,8 +1,9 @@
-"""boto3 clients, created once per process and keyed by service and region (never by class alone).
+"""AWS clients, created once per process and keyed by service and region (never by class alone).
 
-All of them come from one boto3 session: a session's loader reads and parses the SDK's endpoint rules,
+All of them come from one botocore session: a session's loader reads and parses the SDK's endpoint rules,
 partitions and service list once, so each client after the first costs a fraction of a fresh session's
-(a workitem SLA step builds four: ~100 ms of a cold start).
+(a workitem SLA step builds four: ~100 ms of a cold start). botocore, not boto3: boto3's clients are
+botocore's, and importing boto3 adds s3transfer to every cold start (docs/decisions.md, issue 15).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 from cxbridge.core import wiring
@@ -28,15 +29,15 @@ _LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _session() -> boto3.session.Session:
-    return boto3.session.Session()
+def _session() -> botocore.session.Session:
+    return botocore.session.get_session()
 
 
 @lru_cache(maxsize=16)
 def client(service: str, region: str | None = None) -> Any:
     """A shared client for ``service``; reused across invocations for connection reuse."""
     with _LOCK:
-        return _session().client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
+        return _session().create_client(service, region_name=region, config=_CONFIG)
 
 
 @lru_cache(maxsize=1)

@@ -15,17 +15,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cxbridge.core.attribute_values import from_attribute, to_attribute
 from cxbridge.core.errors import FieldError, InvalidRequest, TransientFailure, VersionConflict
 from cxbridge.workitems.workitem import Phase, StatusCategory, WorkitemRecord, utc_iso
 
 if TYPE_CHECKING:
     from cxbridge.workitems.workitem import WorkitemQuery
 
-_SER = TypeSerializer()
-_DESER = TypeDeserializer()
 KEY = "workitemId"
 BY_GENESYS_ID = "byGenesysId"
 BY_QUEUE = "byQueue"
@@ -74,12 +72,12 @@ def record_to_item(record: WorkitemRecord, retention_days: int) -> dict[str, Any
         strict=True,
     ):
         plain[name] = utc_iso(value) if value is not None else None
-    return {k: _SER.serialize(v) for k, v in plain.items() if v is not None}
+    return {k: to_attribute(v) for k, v in plain.items() if v is not None}
 
 
 def record_from_item(item: dict[str, Any]) -> WorkitemRecord:
     """The record a typed item holds."""
-    p = {k: _DESER.deserialize(v) for k, v in item.items()}
+    p = {k: from_attribute(v) for k, v in item.items()}
     dates = {name: _date(p[name]) if name in p else None for name in _DATES[2:]}
     return WorkitemRecord(
         workitem_id=p[KEY],
