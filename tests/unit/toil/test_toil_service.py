@@ -29,12 +29,12 @@ def day(pwd: int, bal: int, addr: int) -> dict[SourceKey, Tally]:
 
 
 def service(days: dict[date, dict[SourceKey, Tally]], today: date = D1 + timedelta(days=1)) -> ToilService:
-    return ToilService(FakeSource(days), FakeResolver(NAMES), ToilPolicy(), "fake", today=lambda: today)
+    return ToilService(FakeSource(days), lambda: FakeResolver(NAMES), ToilPolicy(), "fake", today=lambda: today)
 
 
 def test_the_default_report_is_yesterday_compared_with_the_day_before() -> None:
     source = FakeSource({D1: day(22, 10, 30)})
-    toil = ToilService(source, FakeResolver(NAMES), ToilPolicy(), "fake", today=lambda: date(2026, 5, 2))
+    toil = ToilService(source, lambda: FakeResolver(NAMES), ToilPolicy(), "fake", today=lambda: date(2026, 5, 2))
 
     r = toil.report()
 
@@ -45,7 +45,7 @@ def test_the_default_report_is_yesterday_compared_with_the_day_before() -> None:
 def test_each_code_is_named_once_even_when_seen_in_both_periods() -> None:
     resolver = FakeResolver(NAMES)
     toil = ToilService(
-        FakeSource({D1: day(22, 10, 30), D1 - timedelta(1): day(20, 10, 30)}), resolver, ToilPolicy(), "x"
+        FakeSource({D1: day(22, 10, 30), D1 - timedelta(1): day(20, 10, 30)}), lambda: resolver, ToilPolicy(), "x"
     )
 
     toil.report(D1)
@@ -56,7 +56,7 @@ def test_each_code_is_named_once_even_when_seen_in_both_periods() -> None:
 
 def test_queue_scope_asks_the_source_per_queue() -> None:
     source = FakeSource({D1: day(22, 10, 30)})
-    r = ToilService(source, FakeResolver(NAMES), ToilPolicy(), "fake").report(D1, 1, Scope.QUEUE)
+    r = ToilService(source, lambda: FakeResolver(NAMES), ToilPolicy(), "fake").report(D1, 1, Scope.QUEUE)
 
     assert {per_queue for _, per_queue in source.asked} == {True}
     assert {row.queue_id for row in r.rows} == {"q-1"}
@@ -118,3 +118,12 @@ def test_a_day_without_calls_is_stored_and_announces_nothing() -> None:
     assert notifier.notices == []
     assert metrics.published == [([], [])]
     assert list(store.reports) == [("org#1d", D1)]
+
+
+def test_a_period_without_coded_calls_never_asks_for_the_resolver() -> None:
+    def no_login() -> FakeResolver:
+        raise AssertionError("the resolver (a Genesys login) was built for a report with no code to name")
+
+    r = ToilService(FakeSource({}), no_login, ToilPolicy(), "fake").report(D1, 7)
+
+    assert r.total_calls == 0

@@ -86,7 +86,7 @@ class World:
         closer = WorkitemCloser(Rows(self.store), self.scheduler, self.callbacks)
         self.service = WorkitemService(
             self.store,
-            self.tasks,
+            lambda: self.tasks,
             self.scheduler,
             closer,
             worktypes,

@@ -37,12 +37,13 @@ def utc_today() -> date:
 
 
 class ToilService:
-    """Builds reports from one source."""
+    """Builds reports from one source. ``resolver`` is called only once a code must be named, so a period
+    without coded calls neither reads the Genesys secret nor logs in."""
 
     def __init__(
         self,
         source: ToilSource,
-        resolver: DispositionResolver,
+        resolver: Callable[[], DispositionResolver],
         policy: ToilPolicy,
         source_name: str,
         today: Callable[[], date] = utc_today,
@@ -80,7 +81,7 @@ class ToilService:
 
     def _code_names(self, keys: Iterable[SourceKey]) -> dict[str, str]:
         codes = {ref.code_id for ref, _ in keys if ref.code_id is not None}
-        return {code: self._resolver.resolve(code) for code in sorted(codes)}
+        return {code: self._resolver().resolve(code) for code in sorted(codes)} if codes else {}
 
 
 @dataclass(frozen=True, slots=True)

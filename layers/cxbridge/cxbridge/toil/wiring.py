@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 from cxbridge.core import wiring
 from cxbridge.core.aws import client, json_secret
 from cxbridge.core.observability import metrics
-from cxbridge.genesys.client import GenesysClient, WrapupCodeResolver
-from cxbridge.genesys.connection import GenesysConnection, connect
 from cxbridge.toil.dynamodb import DynamoCallTallies, DynamoToilReportStore
 from cxbridge.toil.metrics import CloudWatchToilMetrics
 from cxbridge.toil.report import ToilRunService, ToilService
@@ -22,33 +20,46 @@ from cxbridge.toil.settings import toil_settings
 from cxbridge.toil.sns import SnsCandidateNotifier
 
 if TYPE_CHECKING:
+    from cxbridge.genesys.client import WrapupCodeResolver
+    from cxbridge.genesys.connection import GenesysConnection
     from cxbridge.toil.genesys_analytics import GenesysAnalyticsTallies
 
 
 @lru_cache(maxsize=1)
 def genesys() -> GenesysConnection:
     """The Genesys login (the region's, or the local sandbox's), shared by the resolver and the analytics source."""
+    from cxbridge.genesys.connection import connect  # noqa: PLC0415 - requests, only once a code is named
+
     s = toil_settings()
     secret = json_secret(s.genesys_secret_name, s.secrets_max_age_s)
     return connect(secret, region=s.genesys_region, base_url=s.genesys_base_url, timeout_s=s.http_timeout_s)
 
 
 @lru_cache(maxsize=1)
-def toil_service() -> ToilService:
-    """Reports from the configured source, wrap-up codes named as the CRM names them."""
+def wrapup_codes() -> WrapupCodeResolver:
+    """Wrap-up code names as the CRM shows them, through the shared Genesys login."""
+    from cxbridge.genesys.client import GenesysClient, WrapupCodeResolver  # noqa: PLC0415 - see genesys()
+
     s = toil_settings()
-    tokens, api_url = genesys().tokens, genesys().api_url
-    resolver = WrapupCodeResolver(GenesysClient(tokens, api_url, timeout_s=s.http_timeout_s), s.wrapup_code_overrides)
+    client = GenesysClient(genesys().tokens, genesys().api_url, timeout_s=s.http_timeout_s)
+    return WrapupCodeResolver(client, s.wrapup_code_overrides)
+
+
+@lru_cache(maxsize=1)
+def toil_service() -> ToilService:
+    """Reports from the configured source, wrap-up codes named as the CRM names them (logged in on the
+    first code to name: a period without coded calls reads no secret)."""
+    s = toil_settings()
     if s.source == "genesys-analytics":
         from cxbridge.toil.genesys_analytics import GenesysAnalyticsTallies  # noqa: PLC0415 - not the default source
 
         source: DynamoCallTallies | GenesysAnalyticsTallies = GenesysAnalyticsTallies(
-            tokens, api_url, timeout_s=s.http_timeout_s
+            genesys().tokens, genesys().api_url, timeout_s=s.http_timeout_s
         )
     else:
         source = DynamoCallTallies(client("dynamodb"), s.call_records_table)
     policy = ToilPolicy(s.share_threshold_pct, s.aht_threshold_s, s.automation_rate)
-    return ToilService(source, resolver, policy, s.source)
+    return ToilService(source, wrapup_codes, policy, s.source)
 
 
 @lru_cache(maxsize=1)
@@ -66,6 +77,7 @@ def toil_run_service() -> ToilRunService:
 
 
 wiring.register(
+    wrapup_codes.cache_clear,
     toil_service.cache_clear,
     toil_run_service.cache_clear,
     genesys.cache_clear,

@@ -147,12 +147,12 @@ def _outcome(record: WorkitemRecord, snapshot: WorkitemSnapshot | None) -> dict[
 
 
 class WorkitemService:
-    """The capture point's use cases."""
+    """The capture point's use cases. ``tasks`` is called only when a write reaches Genesys: a read never logs in."""
 
     def __init__(
         self,
         store: WorkitemStore,
-        tasks: TaskManagement,
+        tasks: Callable[[], TaskManagement],
         scheduler: EscalationScheduler,
         closer: WorkitemCloser,
         worktypes: WorktypeSource,
@@ -221,7 +221,7 @@ class WorkitemService:
     def _resume(self, claim: WorkitemRecord, task: NewTask) -> WorkitemRecord:
         """An unfinished claim: adopt the workitem the earlier attempt created, or take the claim over."""
         try:
-            found = self._tasks.find_by_external_tag(claim.type_id, claim.source_id)
+            found = self._tasks().find_by_external_tag(claim.type_id, claim.source_id)
         except (TaskApiThrottled, TaskApiUnavailable, TaskApiRejected) as exc:
             raise genesys_failure(exc) from None
         if found is not None:
@@ -238,7 +238,7 @@ class WorkitemService:
 
     def _create(self, claim: WorkitemRecord, task: NewTask) -> WorkitemRecord:
         try:
-            snapshot = self._tasks.create(task)
+            snapshot = self._tasks().create(task)
         except (TaskApiThrottled, TaskApiRejected) as exc:
             self._release(claim)  # certainly not created: the next attempt may create
             raise genesys_failure(exc) from None
@@ -312,7 +312,7 @@ class WorkitemService:
         if changes.empty():
             return record
         try:
-            snapshot = self._tasks.update(record.genesys_id, changes)
+            snapshot = self._tasks().update(record.genesys_id, changes)
         except (TaskApiThrottled, TaskApiUnavailable, TaskApiRejected) as exc:
             raise genesys_failure(exc) from None
         updated = self._rows.change(workitem_id, _after(request, snapshot, reschedule))

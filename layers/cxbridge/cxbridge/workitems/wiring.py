@@ -66,13 +66,14 @@ def _closer(*, stops_executions: bool) -> WorkitemCloser:
 
 @lru_cache(maxsize=1)
 def workitem_service() -> WorkitemService:
-    """The capture point: ``POST/GET/PATCH /workitems``."""
+    """The capture point: ``POST/GET/PATCH /workitems``; a Genesys login only once a write needs one (a read
+    never fetches the Genesys secret, nor fails when Secrets Manager does)."""
     from cxbridge.workitems.service import WorkitemService  # noqa: PLC0415
 
     s = workitem_settings()
     return WorkitemService(
         workitem_store(),
-        genesys_tasks(),
+        genesys_tasks,
         SfnEscalationScheduler(client("stepfunctions"), s.state_machine_arn),
         _closer(stops_executions=True),
         worktypes(),
