@@ -115,12 +115,16 @@ def _failing_outbox(phase: Phase, doomed: set[str]) -> None:
 
 
 def _bot_runner(phase: Phase) -> None:
-    """The Control Room's bots: each deployed run completes; a fifth of them never call back."""
+    """The Control Room's bots: each deployed run completes; a fifth of the outcome runs never call back.
+    A transcript run asks for no callback: it just completes."""
     room = phase.stack.control_room
     if room is None:
         return
     while not phase.stopping.wait(0.3):
         with room.lock:
+            for run in room.deployments.values():
+                if run["status"] == "DEPLOYED" and not run.get("callbackInfo"):
+                    run.update(status="COMPLETED", progress=100)
             deployed = [d for d, run in room.deployments.items() if run["status"] == "DEPLOYED"]
         for deployment_id in deployed:
             with room.lock:

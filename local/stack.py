@@ -81,6 +81,13 @@ BOT_MAPPING = {
         "sContent": "content",  # the record content the run was given: a second run of one content is a duplicate
     },
 }
+# The transcript bot (TRANSCRIPT_MAPPING for the Automation Anywhere sink): deployed without a callback.
+TRANSCRIPT_BOT_MAPPING = {
+    "file_id": 88,
+    "run_as_user_ids": [3],
+    "transcript_input": "sTranscript",
+    "call_input": "sCallId",
+}
 # The Automation Anywhere work queue (``aa_mode="workqueue"``, issue 16): the same inputs as work item attributes.
 WORK_QUEUE_MAPPING = {
     "queue_id": 12,
@@ -330,6 +337,7 @@ class LocalStack:
             **LOCAL_OVERRIDES,
             "GENESYS_BASE_URL": self.genesys.url,
             "CRM_SINK": self.crm_sink,
+            **({"TRANSCRIPT_MAPPING": json.dumps(TRANSCRIPT_BOT_MAPPING)} if self.control_room is not None else {}),
             **self.env_overrides,
             "BOT_CALLBACK_URL": f"http://{self.host}:{self.port}/bots/callback",
             "AA_MODE": self.aa_mode,
