@@ -1,7 +1,9 @@
-"""The local stack, started once for these tests as a user starts it: ``python -m local.run``."""
+"""The local stack, started once for these tests as a user starts it (``python -m local.run``), and the
+environment of the tests that start their own ``LocalStack`` in this process."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -12,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from cxbridge.core import wiring
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,3 +55,13 @@ def local_stack() -> Iterator[dict[str, str]]:
         reader.join(timeout=10)
         assert proc.returncode == 0
         assert any("stopping" in line for line in tail)
+
+
+@pytest.fixture
+def environment() -> Iterator[None]:
+    """The stack points the process's clients at its moto server; put the environment back after."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+    wiring.reset()

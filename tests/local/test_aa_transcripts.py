@@ -4,31 +4,16 @@ transcript job failed."""
 
 from __future__ import annotations
 
-import os
 import random
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-from cxbridge.core import wiring
 from local.demo import demo_events, send_calls, wait_for
 from local.sandboxes.genesys_transcripts import PLANTED_PII
 from local.stack import TRANSCRIPT_BOT_MAPPING, LocalStack
 from local.toil_data import PLANTED, generate_calls
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-
-@pytest.fixture
-def environment() -> Iterator[None]:
-    """The stack points the process's clients at its moto server; put the environment back after."""
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-    wiring.reset()
 
 
 @pytest.mark.usefixtures("environment")

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import random
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 
-from cxbridge.core import wiring
 from local.demo import contact_links, crm_sync, send_calls
 from local.stack import KNOWN_CUSTOMERS, LocalStack
 from local.toil_data import PLANTED, generate_calls
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from local.stack import CrmSinkName
-
-
-@pytest.fixture
-def environment() -> Iterator[None]:
-    """The stack points the process's clients at its moto server; put the environment back after."""
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-    wiring.reset()
 
 
 @pytest.mark.parametrize("sink", ["salesforce", "dynamics"])
