@@ -10,7 +10,7 @@ fields over time, so unknown keys are ignored. We require only what we key and o
 # No ``from __future__ import annotations``: pydantic evaluates annotations at class creation, and strings
 # are compiled there, at cold start (docs/decisions.md, issue 15).
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -55,6 +55,17 @@ class ConversationDetailEvent(_GenesysModel):
     conversationExternalOrganizationIds: list[GenesysId] | None = None
     utilizationLabel: SafeText | None = None
 
+    def _call_event(self, kind: EventKind) -> CallEvent:
+        """The facts every detail event carries; each kind adds its own with ``dataclasses.replace``."""
+        return CallEvent(
+            kind=kind,
+            conversation_id=self.conversationId,
+            participant_id=self.participantId,
+            event_time=self.eventTime,
+            media_type=self.mediaType,
+            direction=self.direction,
+        )
+
 
 class AfterCallWorkEvent(ConversationDetailEvent):
     """``…{id}.acw`` (and ``…{id}.wrapup``, the same body without ``userId``).
@@ -69,13 +80,8 @@ class AfterCallWorkEvent(ConversationDetailEvent):
     wrapupDurationMs: DurationMs | None = None
 
     def to_call_event(self) -> CallEvent:
-        return CallEvent(
-            kind=EventKind.ACW,
-            conversation_id=self.conversationId,
-            participant_id=self.participantId,
-            event_time=self.eventTime,
-            media_type=self.mediaType,
-            direction=self.direction,
+        return replace(
+            self._call_event(EventKind.ACW),
             user_id=self.userId,
             queue_id=self.queueId,
             wrapup_code_id=self.wrapupCode,
@@ -93,13 +99,8 @@ class CustomerEndEvent(ConversationDetailEvent):
     divisionId: GenesysId | None = None
 
     def to_call_event(self) -> CallEvent:
-        return CallEvent(
-            kind=EventKind.CUSTOMER_END,
-            conversation_id=self.conversationId,
-            participant_id=self.participantId,
-            event_time=self.eventTime,
-            media_type=self.mediaType,
-            direction=self.direction,
+        return replace(
+            self._call_event(EventKind.CUSTOMER_END),
             division_id=self.divisionId,
             disconnect_type=self.disconnectType,
             talk_ms=self.interactingDurationMs,
@@ -121,13 +122,8 @@ class UserEndEvent(ConversationDetailEvent):
     callbackDurationMs: DurationMs | None = None
 
     def to_call_event(self) -> CallEvent:
-        return CallEvent(
-            kind=EventKind.USER_END,
-            conversation_id=self.conversationId,
-            participant_id=self.participantId,
-            event_time=self.eventTime,
-            media_type=self.mediaType,
-            direction=self.direction,
+        return replace(
+            self._call_event(EventKind.USER_END),
             division_id=self.divisionId,
             disconnect_type=self.disconnectType,
             user_id=self.userId,
