@@ -121,11 +121,15 @@ def _bot_runner(phase: Phase) -> None:
     if room is None:
         return
     while not phase.stopping.wait(0.3):
+        deployed = []
         with room.lock:
-            for run in room.deployments.values():
-                if run["status"] == "DEPLOYED" and not run.get("callbackInfo"):
+            for deployment_id, run in room.deployments.items():
+                if run["status"] != "DEPLOYED":
+                    continue
+                if run.get("callbackInfo"):
+                    deployed.append(deployment_id)
+                else:  # a transcript run: nothing to call back
                     run.update(status="COMPLETED", progress=100)
-            deployed = [d for d, run in room.deployments.items() if run["status"] == "DEPLOYED"]
         for deployment_id in deployed:
             with room.lock:
                 run = room.deployments[deployment_id]

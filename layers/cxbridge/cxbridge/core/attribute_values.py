@@ -17,10 +17,19 @@ _NUMBERS = Context(Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexa
 
 def to_attribute(value: Any) -> dict[str, Any]:
     """The typed value DynamoDB stores for ``value`` (str, bool, None, int, Decimal, mapping, list, set of str)."""
-    if value is None or isinstance(value, bool | str):
-        return {"NULL": True} if value is None else {"BOOL" if isinstance(value, bool) else "S": value}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):  # before int: a bool is an int
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
     if isinstance(value, int | Decimal):
         return {"N": str(_NUMBERS.create_decimal(value))}
+    return _collection(value)
+
+
+def _collection(value: Any) -> dict[str, Any]:
+    """A mapping, a sequence or a set of strings, typed member by member (anything else has no DynamoDB type)."""
     if isinstance(value, Mapping):
         return {"M": {str(k): to_attribute(v) for k, v in value.items()}}
     if isinstance(value, list | tuple):

@@ -81,7 +81,10 @@ class ToilService:
 
     def _code_names(self, keys: Iterable[SourceKey]) -> dict[str, str]:
         codes = {ref.code_id for ref, _ in keys if ref.code_id is not None}
-        return {code: self._resolver().resolve(code) for code in sorted(codes)} if codes else {}
+        if not codes:
+            return {}
+        resolver = self._resolver()
+        return {code: resolver.resolve(code) for code in sorted(codes)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,8 +40,8 @@ def wrapup_codes() -> WrapupCodeResolver:
     """Wrap-up code names as the CRM shows them, through the shared Genesys login."""
     from cxbridge.genesys.client import GenesysClient, WrapupCodeResolver  # noqa: PLC0415 - see genesys()
 
-    s = toil_settings()
-    client = GenesysClient(genesys().tokens, genesys().api_url, timeout_s=s.http_timeout_s)
+    s, login = toil_settings(), genesys()
+    client = GenesysClient(login.tokens, login.api_url, timeout_s=s.http_timeout_s)
     return WrapupCodeResolver(client, s.wrapup_code_overrides)
 
 
@@ -53,8 +53,9 @@ def toil_service() -> ToilService:
     if s.source == "genesys-analytics":
         from cxbridge.toil.genesys_analytics import GenesysAnalyticsTallies  # noqa: PLC0415 - not the default source
 
+        login = genesys()
         source: DynamoCallTallies | GenesysAnalyticsTallies = GenesysAnalyticsTallies(
-            genesys().tokens, genesys().api_url, timeout_s=s.http_timeout_s
+            login.tokens, login.api_url, timeout_s=s.http_timeout_s
         )
     else:
         source = DynamoCallTallies(client("dynamodb"), s.call_records_table)
