@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 import boto3
@@ -107,16 +108,35 @@ def demo_events(call: SampleCall) -> list[CallEvent]:
     return [customer_end, *events]
 
 
+# EventBridge retries a target that fails (185 times over 24 h by default); a few, sooner, do here.
+DELIVERY_RETRIES = 8
+
+
+def deliver(base_url: str, authorization: str, path: str, body: bytes) -> tuple[dict[str, Any], int]:
+    """POST an event as EventBridge delivers it: a 429 or 5xx (an ingest that timed out on a loaded
+    laptop answers 502) is sent again after an exponential, jittered backoff. The answer, and how many
+    retries it took."""
+    for attempt in range(DELIVERY_RETRIES):
+        try:
+            return post(base_url, authorization, path, body), attempt
+        except HTTPError as exc:
+            if exc.code != 429 and exc.code < 500:
+                raise
+            time.sleep(min(8.0, 0.25 * 2**attempt) * random.random())  # noqa: S311 - jitter, not a secret
+    return post(base_url, authorization, path, body), DELIVERY_RETRIES
+
+
 def send_calls(stack: LocalStack, calls: list[SampleCall], copies: int, rnd: random.Random) -> dict[str, int]:
-    """Post every event ``copies`` times, shuffled, from several threads; count the answers."""
+    """Post every event ``copies`` times, shuffled, from several threads; count the answers, and the
+    deliveries a failed ingest made EventBridge retry (``retried``)."""
     base = f"http://{stack.host}:{stack.port}"
     posts = [genesys_body(e) for call in calls for e in demo_events(call)] * copies
     rnd.shuffle(posts)
     genesys = stack.bearer("genesys")
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda p: post(base, genesys, p[0], json.dumps(p[1]).encode()), posts))
-    counts = {"events": len(posts)}
-    for answer in answers:
+        answers = list(pool.map(lambda p: deliver(base, genesys, p[0], json.dumps(p[1]).encode()), posts))
+    counts = {"events": len(posts), "retried": sum(retries for _, retries in answers)}
+    for answer, _ in answers:
         counts[answer["outcome"]] = counts.get(answer["outcome"], 0) + 1
     return counts
 
