@@ -113,16 +113,19 @@ DELIVERY_RETRIES = 8
 
 
 def deliver(base_url: str, authorization: str, path: str, body: bytes) -> tuple[dict[str, Any], int]:
-    """POST an event as EventBridge delivers it: a 429 or 5xx (an ingest that timed out on a loaded
-    laptop answers 502) is sent again after an exponential, jittered backoff. The answer, and how many
-    retries it took."""
+    """POST an event as EventBridge delivers it: a 429, a 5xx (an ingest that timed out on a loaded
+    laptop answers 502) or no answer at all (a socket timeout, a reset) is sent again after an
+    exponential, jittered backoff; the ingest is idempotent, so a second copy is safe. The answer, and
+    how many retries it took."""
     for attempt in range(DELIVERY_RETRIES):
         try:
             return post(base_url, authorization, path, body), attempt
         except HTTPError as exc:
             if exc.code != 429 and exc.code < 500:
                 raise
-            time.sleep(min(8.0, 0.25 * 2**attempt) * random.random())  # noqa: S311 - jitter, not a secret
+        except OSError:  # URLError, TimeoutError, ConnectionResetError: the event may not have arrived
+            pass
+        time.sleep(min(8.0, 0.25 * 2**attempt) * random.random())  # noqa: S311 - jitter, not a secret
     return post(base_url, authorization, path, body), DELIVERY_RETRIES
 
 

@@ -36,10 +36,11 @@ class InMemoryBotDeploymentLedger:
             if entry is not None and entry.deployment_id == deployment_id:
                 self._entries[conversation_id] = replace(entry, settled=True)
 
-    def record_deployment(self, conversation_id: str, deployment_id: str) -> None:
+    def record_deployment(self, conversation_id: str, deployment_id: str, content: str) -> None:
         with self._lock:
-            entry = self._entries.get(conversation_id) or LedgerEntry(conversation_id, self._clock())
-            self._entries[conversation_id] = replace(entry, deployment_id=deployment_id)
+            entry = self._entries.get(conversation_id)
+            if entry is not None and entry.deployment_id is None and entry.content == content:
+                self._entries[conversation_id] = replace(entry, deployment_id=deployment_id)
             self._deployments[deployment_id] = conversation_id
 
     def release(self, conversation_id: str) -> None:
@@ -48,10 +49,12 @@ class InMemoryBotDeploymentLedger:
             if entry is not None and entry.deployment_id is None:
                 del self._entries[conversation_id]
 
-    def forget(self, conversation_id: str) -> None:
-        """Drop the entry after a failed bot run, so a redriven job may deploy again."""
+    def forget(self, conversation_id: str, deployment_id: str) -> None:
+        """Drop the entry after a failed bot run, if it is still that run's."""
         with self._lock:
-            self._entries.pop(conversation_id, None)
+            entry = self._entries.get(conversation_id)
+            if entry is not None and entry.deployment_id == deployment_id:
+                del self._entries[conversation_id]
 
     def fail(self, conversation_id: str, deployment_id: str, reason: str) -> None:
         """Mark the entry's work item failed with the bot's reason, if it is still this item's."""

@@ -21,7 +21,7 @@ def ledger(stack: Stack) -> DynamoBotDeploymentLedger:
 def test_a_failed_item_is_taken_over_once_with_its_attempts_and_reason(stack: Stack) -> None:
     one, other = ledger(stack), ledger(stack)
     assert one.claim("c-1", "v1") is None
-    one.record_deployment("c-1", "wlm:12:7")
+    one.record_deployment("c-1", "wlm:12:7", "v1")
     one.fail("c-1", "wlm:12:7", "bot:FAILED:crm.locked")
 
     failed = one.claim("c-1", "v1")  # refused: the failed entry is returned, unchanged
@@ -43,7 +43,7 @@ def test_a_failed_item_is_taken_over_once_with_its_attempts_and_reason(stack: St
 def test_a_failure_for_another_item_changes_nothing(stack: Stack) -> None:
     store = ledger(stack)
     assert store.claim("c-2", "v1") is None
-    store.record_deployment("c-2", "wlm:12:8")
+    store.record_deployment("c-2", "wlm:12:8", "v1")
 
     store.fail("c-2", "wlm:12:1", "bot:FAILED")
 
@@ -51,3 +51,45 @@ def test_a_failure_for_another_item_changes_nothing(stack: Stack) -> None:
     assert entry is not None
     assert not entry.failed
     assert store.conversation_for("wlm:12:8") == "c-2"
+
+
+def test_a_run_whose_claim_was_released_meanwhile_creates_no_entry(stack: Stack) -> None:
+    """The race ``make faults`` found: a slow deploy's answer arrives after another worker released the
+    claim as unrecorded; the late id used to create an entry without a claim, and every later claim of the
+    call crashed the worker's whole batch."""
+    slow, other = ledger(stack), ledger(stack)
+    assert slow.claim("c-3", "v1") is None
+    other.release("c-3")  # no run seen in the Control Room: the other worker deploys again
+    slow.record_deployment("c-3", "d-late", "v1")
+
+    assert slow.get("c-3") is None
+    assert other.claim("c-3", "v1") is None
+    assert other.conversation_for("d-late") == "c-3"  # its callback still finds the call, and queues it
+
+
+def test_a_late_run_is_not_attached_to_a_newer_claim_for_other_content(stack: Stack) -> None:
+    slow, other = ledger(stack), ledger(stack)
+    assert slow.claim("c-4", "v1") is None
+    other.release("c-4")
+    assert other.claim("c-4", "v2") is None
+    slow.record_deployment("c-4", "d-v1", "v1")
+    other.record_deployment("c-4", "d-v2", "v2")
+
+    entry = other.get("c-4")
+    assert entry is not None
+    assert (entry.deployment_id, entry.content) == ("d-v2", "v2")
+
+
+def test_forgetting_a_failed_run_keeps_a_newer_claim(stack: Stack) -> None:
+    store = ledger(stack)
+    assert store.claim("c-5", "v1") is None
+    store.record_deployment("c-5", "d-1", "v1")
+    store.forget("c-5", "d-1")
+    assert store.claim("c-5", "v2") is None
+    store.record_deployment("c-5", "d-2", "v2")
+
+    store.forget("c-5", "d-1")  # the old run's failure, reported twice
+
+    entry = store.get("c-5")
+    assert entry is not None
+    assert entry.deployment_id == "d-2"

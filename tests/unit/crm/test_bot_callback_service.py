@@ -45,7 +45,7 @@ class Queues:
 
 def deployed(ledger: InMemoryBotDeploymentLedger, record: CallRecord, deployment_id: str) -> None:
     assert ledger.claim(CID, record_content(record)) is None
-    ledger.record_deployment(CID, deployment_id)
+    ledger.record_deployment(CID, deployment_id, record_content(record))
 
 
 def setup(
@@ -139,7 +139,7 @@ def test_an_entry_claimed_before_contents_were_recorded_settles_as_before() -> N
     v1 = wrapped_up("w-sale", 1_000)
     ledger, store, queues, service = setup(v1)
     assert ledger.claim(CID, "") is None  # what a pre-upgrade entry reads as
-    ledger.record_deployment(CID, "d-1")
+    ledger.record_deployment(CID, "d-1", "")
 
     assert service.settle("d-1", "COMPLETED") == "synced"
     assert store.records[CID].sync_status is SyncStatus.SYNCED

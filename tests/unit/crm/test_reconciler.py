@@ -71,7 +71,7 @@ def test_a_bot_run_whose_callback_never_came_is_settled_from_the_control_room() 
     record = pending("bot")
     store.records = {"bot": record}
     assert ledger.claim("bot", record_content(record)) is None
-    ledger.record_deployment("bot", "d-1")
+    ledger.record_deployment("bot", "d-1", record_content(record))
     bots = BotPath(ledger, ControlRoom({"d-1": "COMPLETED"}), BotCallbackService(ledger, store, jobs, jobs))
 
     report = reconciler(store, jobs, bots).run()
@@ -86,7 +86,7 @@ def test_a_bot_run_still_going_gets_a_job_that_asks_again() -> None:
     record = pending("bot")
     store.records = {"bot": record}
     assert ledger.claim("bot", record_content(record)) is None
-    ledger.record_deployment("bot", "d-1")
+    ledger.record_deployment("bot", "d-1", record_content(record))
     bots = BotPath(ledger, ControlRoom({"d-1": "RUNNING"}), BotCallbackService(ledger, store, jobs, jobs))
 
     report = reconciler(store, jobs, bots).run()
@@ -107,7 +107,7 @@ def test_a_bot_run_whose_lookup_entry_expired_gets_a_job_instead() -> None:
     record = pending("bot")
     store.records = {"bot": record}
     assert ledger.claim("bot", record_content(record)) is None
-    ledger.record_deployment("bot", "d-1")
+    ledger.record_deployment("bot", "d-1", record_content(record))
     bots = BotPath(ledger, ControlRoom({"d-1": "COMPLETED"}), BotCallbackService(ledger, store, jobs, jobs))
 
     report = reconciler(store, jobs, bots).run()

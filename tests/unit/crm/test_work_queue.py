@@ -99,7 +99,7 @@ def record(code: str = "w-sale", at: int = 1_000) -> CallRecord:
 def added(ledger: InMemoryBotDeploymentLedger, rec: CallRecord, item: str) -> str:
     assert ledger.claim(CID, record_content(rec)) is None
     ref = work_item_ref(12, item)
-    ledger.record_deployment(CID, ref)
+    ledger.record_deployment(CID, ref, record_content(rec))
     return ref
 
 
@@ -131,7 +131,7 @@ def test_a_failed_deployment_is_still_dead_lettered_at_once() -> None:
     rec = record()
     ledger, store, queues = InMemoryBotDeploymentLedger(), InMemorySyncStatusStore([rec]), Queues()
     assert ledger.claim(CID, record_content(rec)) is None
-    ledger.record_deployment(CID, "d-1")
+    ledger.record_deployment(CID, "d-1", record_content(rec))
 
     assert BotCallbackService(ledger, store, queues, queues).settle("d-1", "RUN_FAILED") == "failed"
     assert queues.dead == ["bot:RUN_FAILED"]

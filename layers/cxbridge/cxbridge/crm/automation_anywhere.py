@@ -150,7 +150,7 @@ class AutomationAnywhereSink:
         status = self.run_status(deployment_id)
         if status in RUN_COMPLETED or status in RUN_FAILED:
             if status in RUN_FAILED:
-                self._ledger.forget(cid)  # a failed run holds nothing: a later job may deploy again
+                self._ledger.forget(cid, deployment_id)  # a failed run holds nothing: a later job may deploy again
             else:
                 self._ledger.settle(cid, deployment_id)
             if not entry.holds(outcome.content) and again:
@@ -231,16 +231,16 @@ class AutomationAnywhereSink:
                 self._ledger.release(cid)
             return CrmWriteResult(cid, classify(exc), reason=reason)
         log_response(SYSTEM, response, conversationId=cid)
-        return self._answered(cid, response)
+        return self._answered(cid, outcome.content, response)
 
-    def _answered(self, cid: str, response: requests.Response) -> CrmWriteResult:
+    def _answered(self, cid: str, content: str, response: requests.Response) -> CrmWriteResult:
         body = json_body(response)
         if response.ok:
             deployment_id = body.get("deploymentId") if isinstance(body, dict) else None
             if not isinstance(deployment_id, str) or not deployment_id:
                 logger.error("deploy accepted without a deploymentId", extra={"system": SYSTEM, "conversationId": cid})
                 return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="ambiguous-deployment")
-            self._ledger.record_deployment(cid, deployment_id)
+            self._ledger.record_deployment(cid, deployment_id, content)
             return CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=deployment_id)
         if response.status_code not in AMBIGUOUS_STATUSES:
             self._ledger.release(cid)  # the Control Room itself refused: no run was started

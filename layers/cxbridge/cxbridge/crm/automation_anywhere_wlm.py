@@ -223,7 +223,7 @@ class AutomationAnywhereWorkQueueSink:
                 continue
             if cid in added:
                 ref = work_item_ref(self.mapping.queue_id, added[cid])
-                self._ledger.record_deployment(cid, ref)
+                self._ledger.record_deployment(cid, ref, outcome.content)
                 results[index] = CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=ref)
                 continue
             self._ledger.release(cid)
@@ -303,9 +303,9 @@ class AutomationAnywhereWorkQueueSink:
                 logger.error("work items added without their ids", extra={"system": SYSTEM, "workItems": len(cids)})
                 return [CrmWriteResult(cid, WriteStatus.TRANSIENT, reason=AMBIGUOUS) for cid in cids]
             results = []
-            for cid, item_id in zip(cids, ids, strict=True):
-                ref = work_item_ref(self.mapping.queue_id, item_id)
-                self._ledger.record_deployment(cid, ref)
+            for (_, outcome, _), item_id in zip(claimed, ids, strict=True):
+                cid, ref = outcome.conversation_id, work_item_ref(self.mapping.queue_id, item_id)
+                self._ledger.record_deployment(cid, ref, outcome.content)
                 results.append(CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=ref))
             return results
         if response.status_code not in AMBIGUOUS_STATUSES:

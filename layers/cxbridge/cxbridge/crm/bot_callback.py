@@ -105,14 +105,14 @@ class BotCallbackService:
         conversation_id = entry.conversation_id
         record = self._records.current([conversation_id]).get(conversation_id)
         if record is not None and not entry.holds(record_content(record)):
-            self._ledger.forget(conversation_id)
+            self._ledger.forget(conversation_id, deployment_id)
             return self._supersede(record)
         if parse_ref(deployment_id) is not None:  # a work item: the worker adds a new one, or dead-letters
             self._ledger.fail(conversation_id, deployment_id, bot_reason(status, result))
             if record is not None and record.sync_status is SyncStatus.PENDING and record.disposition is not None:
                 self._jobs.send(CrmJob.from_record(record))
             return "retried"
-        self._ledger.forget(conversation_id)
+        self._ledger.forget(conversation_id, deployment_id)
         self._records.mark_failed(conversation_id, f"bot:{status}")
         body = CrmJob.from_record(record).model_dump_json(exclude_none=True) if record else conversation_id
         self._queue.dead_letter(body, f"bot:{status}", conversation_id)

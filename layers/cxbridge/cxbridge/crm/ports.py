@@ -39,16 +39,19 @@ class BotDeploymentLedger(Protocol):
         """Mark the entry's run ended, if it is still this deployment's: newer content may deploy."""
         ...
 
-    def record_deployment(self, conversation_id: str, deployment_id: str) -> None:
-        """Attach the Control Room's deployment id to the claim."""
+    def record_deployment(self, conversation_id: str, deployment_id: str, content: str) -> None:
+        """Attach the Control Room's deployment id to the claim, if it is still the claim for ``content``
+        and has none (a run whose claim was dropped or taken meanwhile is not the latest); the id always
+        finds its conversation, so that run's callback queues the record."""
         ...
 
     def release(self, conversation_id: str) -> None:
         """Drop a claim whose deploy certainly did not happen, so a retry may deploy."""
         ...
 
-    def forget(self, conversation_id: str) -> None:
-        """Drop the entry after a failed run, so a later job may deploy again."""
+    def forget(self, conversation_id: str, deployment_id: str) -> None:
+        """Drop the entry after ``deployment_id``'s run failed, if it is still that run's, so a later job
+        may deploy again."""
         ...
 
     def get(self, conversation_id: str) -> LedgerEntry | None:
@@ -125,8 +128,8 @@ class BotRunLedger(Protocol):
         """Mark the entry's run ended, if it is still this deployment's."""
         ...
 
-    def forget(self, conversation_id: str) -> None:
-        """Drop the entry after a failed run, so a redriven job may deploy again."""
+    def forget(self, conversation_id: str, deployment_id: str) -> None:
+        """Drop the entry after ``deployment_id``'s run failed, if it is still that run's."""
         ...
 
     def fail(self, conversation_id: str, deployment_id: str, reason: str) -> None:

@@ -6,6 +6,7 @@ Keys: ``breaker#<sink>`` (failures, openUntil, version) and ``bot#<bot>#<convers
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -101,7 +102,7 @@ class DynamoBotDeploymentLedger:
             return None
         return LedgerEntry(
             conversation_id,
-            float(item["claimedAt"]["N"]),
+            float(item.get("claimedAt", {}).get("N", "0")),  # absent: an entry an older release wrote
             item.get("deploymentId", {}).get("S"),
             item.get("content", {}).get("S", ""),
             item.get("settled", {}).get("BOOL", False),
@@ -147,14 +148,20 @@ class DynamoBotDeploymentLedger:
         except ClientError:
             return  # a newer deployment (or none) holds the entry: this run's end changes nothing
 
-    def record_deployment(self, conversation_id: str, deployment_id: str) -> None:
+    def record_deployment(self, conversation_id: str, deployment_id: str, content: str) -> None:
         expires = {"N": str(int(self._clock()) + LEDGER_TTL_S)}
-        self._call(
-            "update_item",
-            Key=self._key(conversation_id),
-            UpdateExpression="SET deploymentId = :d",
-            ExpressionAttributeValues={":d": {"S": deployment_id}},
-        )
+        # Only onto a claim for this content with no run yet: an update must never create an entry. When
+        # the claim was dropped or taken meanwhile, this run is not the latest; its callback supersedes.
+        with contextlib.suppress(ClientError):
+            self._call(
+                "update_item",
+                Key=self._key(conversation_id),
+                UpdateExpression="SET deploymentId = :d",
+                ConditionExpression=(
+                    "attribute_exists(claimedAt) AND content = :c AND attribute_not_exists(deploymentId)"
+                ),
+                ExpressionAttributeValues={":d": {"S": deployment_id}, ":c": {"S": content}},
+            )
         reverse = {
             "pk": {"S": f"botdeployment#{deployment_id}"},
             "conversationId": {"S": conversation_id},
@@ -170,9 +177,18 @@ class DynamoBotDeploymentLedger:
         except ClientError:
             return  # a deployment was recorded meanwhile: the claim stands
 
-    def forget(self, conversation_id: str) -> None:
-        """Drop the entry after a failed bot run, so a redriven job may deploy again."""
-        self._call("delete_item", Key=self._key(conversation_id))
+    def forget(self, conversation_id: str, deployment_id: str) -> None:
+        """Drop the entry after a failed bot run, so a redriven job may deploy again; only if it is still
+        that run's, never a newer claim taken meanwhile."""
+        try:
+            self._call(
+                "delete_item",
+                Key=self._key(conversation_id),
+                ConditionExpression="deploymentId = :d",
+                ExpressionAttributeValues={":d": {"S": deployment_id}},
+            )
+        except ClientError:
+            return  # a newer claim (or none) holds the entry
 
     def fail(self, conversation_id: str, deployment_id: str, reason: str) -> None:
         """Mark the entry's work item failed with the bot's reason, if it is still this item's."""
