@@ -229,12 +229,32 @@ def _crm_view(phase: Phase) -> tuple[dict[str, str | None], int]:
     return held, sum(n - 1 for n in runs.values())
 
 
-def _settled(phase: Phase, expected: set[str]) -> bool:
+def _pending(stack: LocalStack, ids: set[str]) -> set[str]:
+    """Which of ``ids`` are still pending, read by key: a scan makes moto copy the whole table for every
+    page, and at 10,000 calls the scans every 2 s starved the reconciler."""
+    dynamodb = boto3.client("dynamodb")
+    table, ordered, pending = stack.resources.tables["CallRecordsTable"], sorted(ids), set()
+    for start in range(0, len(ordered), 100):
+        keys = [{"conversationId": {"S": cid}} for cid in ordered[start : start + 100]]
+        request: dict[str, Any] = {
+            table: {"Keys": keys, "ProjectionExpression": "conversationId, syncStatus", "ConsistentRead": True}
+        }
+        while request:
+            answer = dynamodb.batch_get_item(RequestItems=request)
+            items = answer["Responses"].get(table, [])
+            pending |= {i["conversationId"]["S"] for i in items if i.get("syncStatus", {}).get("S") == "pending"}
+            request = answer.get("UnprocessedKeys") or {}
+    return pending
+
+
+def _settled(phase: Phase, unsettled: set[str]) -> bool:
+    """No job in the queue and none of ``unsettled`` pending; the set shrinks in place as records turn
+    final (once every event is in, only a new event would make a final record pending again)."""
     queue = phase.stack.state()["queues"]["CrmSyncQueue"]
     if queue["Messages"] + queue["MessagesNotVisible"]:
         return False
-    records = _records(phase.stack)
-    return all(records[cid].get("syncStatus", {}).get("S") != "pending" for cid in expected if cid in records)
+    unsettled.intersection_update(_pending(phase.stack, unsettled))
+    return not unsettled
 
 
 def run_phase(
@@ -263,7 +283,8 @@ def run_phase(
                 ingest = send_calls(stack, generated, copies, rnd)
                 wait_for(lambda: bool(_crm_view(phase)[0]), timeout_s)  # outcomes are being sent
                 _change_dispositions(phase)
-                wait_for(lambda: _settled(phase, expected), timeout_s, interval_s=2.0)
+                unsettled = set(expected)
+                wait_for(lambda: _settled(phase, unsettled), timeout_s, interval_s=2.0)
             finally:  # the background threads stop before the pool waits for them, whatever happened
                 phase.stopping.set()
         stream_failures = [d for d in stack.dead_letters("IngestDeadLetterQueue") if "DDBStreamBatchInfo" in d["body"]]
