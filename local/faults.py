@@ -322,7 +322,27 @@ def _figures(phase: Phase, expected: set[str], ingest: dict[str, int]) -> dict[s
         "stranded": len(stranded),
         "faults": {kind: phase.injected.counts[kind] for kind in FAULTS},
         "examples": [_example(cid, records.get(cid, {}), held) for cid in sorted(lost | stale | stranded)[:10]],
+        "duplicate_runs": _duplicate_runs(phase)[:10],
     }
+
+
+def _duplicate_runs(phase: Phase) -> list[dict[str, Any]]:
+    """Each conversation a bot wrote twice with the same content, with all its runs in the order they were
+    created: what a duplicate needs to be traced."""
+    room = phase.stack.control_room
+    if room is None:
+        return []
+    by_call: dict[str, list[dict[str, Any]]] = {}
+    with room.lock:
+        for run in room.deployments.values():
+            inputs = {k: v.get("string") for k, v in run["botInput"].items()}
+            if run.get("callbackInfo"):
+                summary = {"deploymentId": run["deploymentId"], "createdOn": run["createdOn"], "status": run["status"]}
+                by_call.setdefault(str(inputs.get("sConversationId")), []).append(
+                    {**summary, "content": str(inputs.get("sContent"))[:12]}
+                )
+    twice = [(cid, runs) for cid, runs in by_call.items() if len({r["content"] for r in runs}) < len(runs)]
+    return [{"conversationId": cid, "runs": sorted(runs, key=lambda r: r["createdOn"])} for cid, runs in twice]
 
 
 def _example(cid: str, record: dict[str, Any], held: dict[str, str | None]) -> dict[str, Any]:
