@@ -3,13 +3,19 @@ over once, with its attempts counted, and a claim never replaces it behind the w
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
+from cxbridge.core.errors import TransientFailure
 from cxbridge.crm.worker_state import DynamoBotDeploymentLedger
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tests.integration.conftest import Stack
 
 
@@ -93,3 +99,69 @@ def test_forgetting_a_failed_run_keeps_a_newer_claim(stack: Stack) -> None:
     entry = store.get("c-5")
     assert entry is not None
     assert entry.deployment_id == "d-2"
+
+
+class ChangesAfterRefusal:
+    """A DynamoDB client on which another worker's write lands just after our claim's put was refused,
+    before the refusing entry is read: the interleaving ``make faults`` hit with concurrent jobs of one call."""
+
+    def __init__(self, client: Any, meanwhile: Callable[[], None]) -> None:
+        self._client, self._meanwhile = client, meanwhile
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        try:
+            return self._client.put_item(**kwargs)
+        except ClientError:
+            meanwhile, self._meanwhile = self._meanwhile, lambda: None
+            meanwhile()
+            raise
+
+
+def racing(stack: Stack, meanwhile: Callable[[], None]) -> DynamoBotDeploymentLedger:
+    table = stack.resources.tables["WorkerStateTable"]
+    client = ChangesAfterRefusal(boto3.client("dynamodb"), meanwhile)
+    return DynamoBotDeploymentLedger(client, table, "automation_anywhere", clock=lambda: 2_000.0)
+
+
+def test_a_claim_released_between_refusal_and_read_is_taken_not_assumed(stack: Stack) -> None:
+    """The holder's deploy was throttled and it released its claim right after ours was refused: the
+    claim used to answer None (held) with no entry written, so a third worker claimed and deployed the
+    same content as well."""
+    holder = ledger(stack)
+    assert holder.claim("c-5", "v1") is None
+    second = racing(stack, lambda: holder.release("c-5"))
+
+    assert second.claim("c-5", "v1") is None
+    entry = holder.get("c-5")
+    assert entry is not None
+    assert (entry.claimed_at, entry.content) == (2_000.0, "v1")  # the second worker's claim stands
+    third = ledger(stack).claim("c-5", "v1")
+    assert third is not None
+    assert third.claimed_at == 2_000.0  # refused: nobody else deploys v1
+
+
+def test_a_run_settled_between_refusal_and_read_lets_newer_content_claim(stack: Stack) -> None:
+    """The older run's callback settled it right after our claim for newer content was refused: the
+    settled entry used to be answered, and the sink took "settled" as "this content is in the CRM"."""
+    holder = ledger(stack)
+    assert holder.claim("c-6", "v1") is None
+    holder.record_deployment("c-6", "d-v1", "v1")
+    newer = racing(stack, lambda: holder.settle("c-6", "d-v1"))
+
+    assert newer.claim("c-6", "v2") is None
+    entry = holder.get("c-6")
+    assert entry is not None
+    assert (entry.content, entry.deployment_id, entry.settled) == ("v2", None, False)
+
+
+def test_a_claim_that_keeps_changing_under_it_is_a_transient_failure() -> None:
+    """Refused every time, and gone every time it is read: the worker retries the job later."""
+    refused = ClientError({"Error": {"Code": "ConditionalCheckFailedException"}}, "PutItem")
+    client = SimpleNamespace(put_item=lambda **_: (_ for _ in ()).throw(refused), get_item=lambda **_: {})
+    unlucky = DynamoBotDeploymentLedger(client, "state", "automation_anywhere")
+
+    with pytest.raises(TransientFailure, match="kept changing"):
+        unlucky.claim("c-7", "v1")

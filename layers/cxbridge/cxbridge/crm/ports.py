@@ -32,7 +32,7 @@ class BotDeploymentLedger(Protocol):
     def claim(self, conversation_id: str, content: str) -> LedgerEntry | None:
         """Record the intent to deploy ``content`` unless an entry exists that is unsettled or for this
         content (a conditional write); None means the caller now holds the claim, otherwise the
-        existing entry is returned and nothing changes."""
+        existing entry, still standing when read, is returned and nothing changes."""
         ...
 
     def settle(self, conversation_id: str, deployment_id: str) -> None:

@@ -6,7 +6,6 @@ Keys: ``breaker#<sink>`` (failures, openUntil, version) and ``bot#<bot>#<convers
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 LEDGER_TTL_S = 30 * 86_400  # a month: longer than any bot run or redrive
+# Puts a claim makes before giving up on an entry that changes under it every time (a transient failure).
+CLAIM_ATTEMPTS = 3
 
 
 def _conditional_failed(exc: ClientError) -> bool:
@@ -96,6 +97,14 @@ class DynamoBotDeploymentLedger:
         except BotoCoreError as exc:
             raise TransientFailure(f"bot ledger {operation} failed: {type(exc).__name__}") from None
 
+    def _conditionally(self, operation: str, **kwargs: Any) -> bool:
+        """A conditional write; False when its condition failed (another worker holds the entry)."""
+        try:
+            self._call(operation, **kwargs)
+        except ClientError:
+            return False
+        return True
+
     def get(self, conversation_id: str) -> LedgerEntry | None:
         item = self._call("get_item", Key=self._key(conversation_id), ConsistentRead=True).get("Item")
         if not item:
@@ -123,45 +132,45 @@ class DynamoBotDeploymentLedger:
         }
 
     def claim(self, conversation_id: str, content: str) -> LedgerEntry | None:
-        item = self._claim_item(conversation_id, content)
-        try:
-            self._call(
+        """The refusing entry is read after the refused put; if it changed in between so that the put would
+        now pass (released, or its run settled), the put is made again: answering with an entry that no
+        longer stands let two workers deploy the same content (``make faults`` found 9 such runs)."""
+        for _ in range(CLAIM_ATTEMPTS):
+            claimed = self._conditionally(
                 "put_item",
-                Item=item,
+                Item=self._claim_item(conversation_id, content),
                 # A new claim replaces an entry whose run ended, for other content than it ran.
                 ConditionExpression="attribute_not_exists(pk) OR (settled = :t AND content <> :c)",
                 ExpressionAttributeValues={":t": {"BOOL": True}, ":c": {"S": content}},
             )
-        except ClientError:
-            return self.get(conversation_id)
-        return None
+            if claimed:
+                return None
+            entry = self.get(conversation_id)
+            if entry is not None and not (entry.settled and entry.content not in ("", content)):
+                return entry
+        raise TransientFailure("bot ledger claim kept changing")
 
     def settle(self, conversation_id: str, deployment_id: str) -> None:
-        try:
-            self._call(
-                "update_item",
-                Key=self._key(conversation_id),
-                UpdateExpression="SET settled = :t",
-                ConditionExpression="deploymentId = :d",
-                ExpressionAttributeValues={":t": {"BOOL": True}, ":d": {"S": deployment_id}},
-            )
-        except ClientError:
-            return  # a newer deployment (or none) holds the entry: this run's end changes nothing
+        # Refused: a newer deployment (or none) holds the entry, and this run's end changes nothing.
+        self._conditionally(
+            "update_item",
+            Key=self._key(conversation_id),
+            UpdateExpression="SET settled = :t",
+            ConditionExpression="deploymentId = :d",
+            ExpressionAttributeValues={":t": {"BOOL": True}, ":d": {"S": deployment_id}},
+        )
 
     def record_deployment(self, conversation_id: str, deployment_id: str, content: str) -> None:
         expires = {"N": str(int(self._clock()) + LEDGER_TTL_S)}
         # Only onto a claim for this content with no run yet: an update must never create an entry. When
         # the claim was dropped or taken meanwhile, this run is not the latest; its callback supersedes.
-        with contextlib.suppress(ClientError):
-            self._call(
-                "update_item",
-                Key=self._key(conversation_id),
-                UpdateExpression="SET deploymentId = :d",
-                ConditionExpression=(
-                    "attribute_exists(claimedAt) AND content = :c AND attribute_not_exists(deploymentId)"
-                ),
-                ExpressionAttributeValues={":d": {"S": deployment_id}, ":c": {"S": content}},
-            )
+        self._conditionally(
+            "update_item",
+            Key=self._key(conversation_id),
+            UpdateExpression="SET deploymentId = :d",
+            ConditionExpression="attribute_exists(claimedAt) AND content = :c AND attribute_not_exists(deploymentId)",
+            ExpressionAttributeValues={":d": {"S": deployment_id}, ":c": {"S": content}},
+        )
         reverse = {
             "pk": {"S": f"botdeployment#{deployment_id}"},
             "conversationId": {"S": conversation_id},
@@ -170,53 +179,41 @@ class DynamoBotDeploymentLedger:
         self._call("put_item", Item=reverse)
 
     def release(self, conversation_id: str) -> None:
-        try:
-            self._call(
-                "delete_item", Key=self._key(conversation_id), ConditionExpression="attribute_not_exists(deploymentId)"
-            )
-        except ClientError:
-            return  # a deployment was recorded meanwhile: the claim stands
+        # Refused: a deployment was recorded meanwhile, and the claim stands.
+        self._conditionally(
+            "delete_item", Key=self._key(conversation_id), ConditionExpression="attribute_not_exists(deploymentId)"
+        )
 
     def forget(self, conversation_id: str, deployment_id: str) -> None:
         """Drop the entry after a failed bot run, so a redriven job may deploy again; only if it is still
         that run's, never a newer claim taken meanwhile."""
-        try:
-            self._call(
-                "delete_item",
-                Key=self._key(conversation_id),
-                ConditionExpression="deploymentId = :d",
-                ExpressionAttributeValues={":d": {"S": deployment_id}},
-            )
-        except ClientError:
-            return  # a newer claim (or none) holds the entry
+        self._conditionally(
+            "delete_item",
+            Key=self._key(conversation_id),
+            ConditionExpression="deploymentId = :d",
+            ExpressionAttributeValues={":d": {"S": deployment_id}},
+        )
 
     def fail(self, conversation_id: str, deployment_id: str, reason: str) -> None:
         """Mark the entry's work item failed with the bot's reason, if it is still this item's."""
-        try:
-            self._call(
-                "update_item",
-                Key=self._key(conversation_id),
-                UpdateExpression="SET failed = :t, failReason = :r",
-                ConditionExpression="deploymentId = :d",
-                ExpressionAttributeValues={":t": {"BOOL": True}, ":r": {"S": reason}, ":d": {"S": deployment_id}},
-            )
-        except ClientError:
-            return  # a newer item (or none) holds the entry
+        self._conditionally(
+            "update_item",
+            Key=self._key(conversation_id),
+            UpdateExpression="SET failed = :t, failReason = :r",
+            ConditionExpression="deploymentId = :d",
+            ExpressionAttributeValues={":t": {"BOOL": True}, ":r": {"S": reason}, ":d": {"S": deployment_id}},
+        )
 
     def reclaim(self, entry: LedgerEntry, content: str, attempts: int) -> bool:
         """Take over a failed entry, still the failed item's, for a new work item (a conditional put)."""
         if not entry.failed or entry.deployment_id is None:
             return False
-        try:
-            self._call(
-                "put_item",
-                Item=self._claim_item(entry.conversation_id, content, attempts),
-                ConditionExpression="failed = :t AND deploymentId = :d",
-                ExpressionAttributeValues={":t": {"BOOL": True}, ":d": {"S": entry.deployment_id}},
-            )
-        except ClientError:
-            return False
-        return True
+        return self._conditionally(
+            "put_item",
+            Item=self._claim_item(entry.conversation_id, content, attempts),
+            ConditionExpression="failed = :t AND deploymentId = :d",
+            ExpressionAttributeValues={":t": {"BOOL": True}, ":d": {"S": entry.deployment_id}},
+        )
 
     def conversation_for(self, deployment_id: str) -> str | None:
         """The conversation a Control Room callback is about."""
