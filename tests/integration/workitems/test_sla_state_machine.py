@@ -61,7 +61,8 @@ def test_a_workitem_closed_early_stops_without_escalating(stack: WorkitemStack, 
 
     assert stack.wait_for(workitem["executionArn"]) == "ABORTED"
     time.sleep(0.2)  # nothing may run after the stop
-    assert stack.transitions(workitem["executionArn"]) == ["WaitForStep"]
+    # At most the first wait was entered: on a loaded machine the stop can land before moto starts it.
+    assert set(stack.transitions(workitem["executionArn"])) <= {"WaitForStep"}
     assert stack.lambdas.invocations == []
     assert stack.genesys.requests("workitem_patch") == 0
     assert stack.run_callbacks()["batchItemFailures"] == []
