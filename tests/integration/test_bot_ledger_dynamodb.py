@@ -131,14 +131,14 @@ def test_a_claim_released_between_refusal_and_read_is_taken_not_assumed(stack: S
     claim used to answer None (held) with no entry written, so a third worker claimed and deployed the
     same content as well."""
     holder = ledger(stack)
-    assert holder.claim("c-5", "v1") is None
-    second = racing(stack, lambda: holder.release("c-5"))
+    assert holder.claim("c-15", "v1") is None
+    second = racing(stack, lambda: holder.release("c-15"))
 
-    assert second.claim("c-5", "v1") is None
-    entry = holder.get("c-5")
+    assert second.claim("c-15", "v1") is None
+    entry = holder.get("c-15")
     assert entry is not None
     assert (entry.claimed_at, entry.content) == (2_000.0, "v1")  # the second worker's claim stands
-    third = ledger(stack).claim("c-5", "v1")
+    third = ledger(stack).claim("c-15", "v1")
     assert third is not None
     assert third.claimed_at == 2_000.0  # refused: nobody else deploys v1
 
@@ -147,12 +147,12 @@ def test_a_run_settled_between_refusal_and_read_lets_newer_content_claim(stack: 
     """The older run's callback settled it right after our claim for newer content was refused: the
     settled entry used to be answered, and the sink took "settled" as "this content is in the CRM"."""
     holder = ledger(stack)
-    assert holder.claim("c-6", "v1") is None
-    holder.record_deployment("c-6", "d-v1", "v1")
-    newer = racing(stack, lambda: holder.settle("c-6", "d-v1"))
+    assert holder.claim("c-16", "v1") is None
+    holder.record_deployment("c-16", "d-v1", "v1")
+    newer = racing(stack, lambda: holder.settle("c-16", "d-v1"))
 
-    assert newer.claim("c-6", "v2") is None
-    entry = holder.get("c-6")
+    assert newer.claim("c-16", "v2") is None
+    entry = holder.get("c-16")
     assert entry is not None
     assert (entry.content, entry.deployment_id, entry.settled) == ("v2", None, False)
 
@@ -164,4 +164,4 @@ def test_a_claim_that_keeps_changing_under_it_is_a_transient_failure() -> None:
     unlucky = DynamoBotDeploymentLedger(client, "state", "automation_anywhere")
 
     with pytest.raises(TransientFailure, match="kept changing"):
-        unlucky.claim("c-7", "v1")
+        unlucky.claim("c-17", "v1")
