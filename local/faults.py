@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from cxbridge.calls.record import SyncStatus
+from cxbridge.calls.store import DynamoSyncStatusStore
 from local.demo import genesys_body, send_calls, wait_for
 from local.lambda_context import LocalContext
 from local.run import post
@@ -230,21 +232,10 @@ def _crm_view(phase: Phase) -> tuple[dict[str, str | None], int]:
 
 
 def _pending(stack: LocalStack, ids: set[str]) -> set[str]:
-    """Which of ``ids`` are still pending, read by key: a scan makes moto copy the whole table for every
-    page, and at 10,000 calls the scans every 2 s starved the reconciler."""
-    dynamodb = boto3.client("dynamodb")
-    table, ordered, pending = stack.resources.tables["CallRecordsTable"], sorted(ids), set()
-    for start in range(0, len(ordered), 100):
-        keys = [{"conversationId": {"S": cid}} for cid in ordered[start : start + 100]]
-        request: dict[str, Any] = {
-            table: {"Keys": keys, "ProjectionExpression": "conversationId, syncStatus", "ConsistentRead": True}
-        }
-        while request:
-            answer = dynamodb.batch_get_item(RequestItems=request)
-            items = answer["Responses"].get(table, [])
-            pending |= {i["conversationId"]["S"] for i in items if i.get("syncStatus", {}).get("S") == "pending"}
-            request = answer.get("UnprocessedKeys") or {}
-    return pending
+    """Which of ``ids`` are still pending, read by key as the worker reads them: a scan makes moto copy
+    the whole table for every page, and at 10,000 calls the scans every 2 s starved the reconciler."""
+    store = DynamoSyncStatusStore(boto3.client("dynamodb"), stack.resources.tables["CallRecordsTable"])
+    return {cid for cid, record in store.current(sorted(ids)).items() if record.sync_status is SyncStatus.PENDING}
 
 
 def _settled(phase: Phase, expected: set[str], unsettled: set[str]) -> bool:
@@ -335,12 +326,13 @@ def _duplicate_runs(phase: Phase) -> list[dict[str, Any]]:
     by_call: dict[str, list[dict[str, Any]]] = {}
     with room.lock:
         for run in room.deployments.values():
+            if not run.get("callbackInfo"):
+                continue  # a transcript run
             inputs = {k: v.get("string") for k, v in run["botInput"].items()}
-            if run.get("callbackInfo"):
-                summary = {"deploymentId": run["deploymentId"], "createdOn": run["createdOn"], "status": run["status"]}
-                by_call.setdefault(str(inputs.get("sConversationId")), []).append(
-                    {**summary, "content": str(inputs.get("sContent"))[:12]}
-                )
+            summary = {"deploymentId": run["deploymentId"], "createdOn": run["createdOn"], "status": run["status"]}
+            by_call.setdefault(str(inputs.get("sConversationId")), []).append(
+                {**summary, "content": str(inputs.get("sContent"))[:12]}
+            )
     twice = [(cid, runs) for cid, runs in by_call.items() if len({r["content"] for r in runs}) < len(runs)]
     return [{"conversationId": cid, "runs": sorted(runs, key=lambda r: r["createdOn"])} for cid, runs in twice]
 
