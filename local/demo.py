@@ -112,21 +112,44 @@ def demo_events(call: SampleCall) -> list[CallEvent]:
 DELIVERY_RETRIES = 8
 
 
-def deliver(base_url: str, authorization: str, path: str, body: bytes) -> tuple[dict[str, Any], int]:
+class Credentials:
+    """A caller's ``Authorization`` header, renewed when the API answers 401, as an EventBridge
+    connection renews its OAuth token: a run that outlasts a token (an hour) is still let in."""
+
+    def __init__(self, issue: Callable[[], str]) -> None:
+        self._issue = issue
+        self._lock = threading.Lock()
+        self._header = issue()
+
+    def header(self) -> str:
+        return self._header
+
+    def renew(self, rejected: str) -> None:
+        """A new header, unless another thread already replaced ``rejected``."""
+        with self._lock:
+            if self._header == rejected:
+                self._header = self._issue()
+
+
+def deliver(base_url: str, credentials: Credentials, path: str, body: bytes) -> tuple[dict[str, Any], int]:
     """POST an event as EventBridge delivers it: a 429, a 5xx (an ingest that timed out on a loaded
     laptop answers 502) or no answer at all (a socket timeout, a reset) is sent again after an
-    exponential, jittered backoff; the ingest is idempotent, so a second copy is safe. The answer, and
-    how many retries it took."""
+    exponential, jittered backoff; a 401 is sent again at once with a renewed token. The ingest is
+    idempotent, so a second copy is safe. The answer, and how many retries it took."""
     for attempt in range(DELIVERY_RETRIES):
+        authorization = credentials.header()
         try:
             return post(base_url, authorization, path, body), attempt
         except HTTPError as exc:
+            if exc.code == 401:
+                credentials.renew(authorization)
+                continue
             if exc.code != 429 and exc.code < 500:
                 raise
         except OSError:  # URLError, TimeoutError, ConnectionResetError: the event may not have arrived
             pass
         time.sleep(min(8.0, 0.25 * 2**attempt) * random.random())  # noqa: S311 - jitter, not a secret
-    return post(base_url, authorization, path, body), DELIVERY_RETRIES
+    return post(base_url, credentials.header(), path, body), DELIVERY_RETRIES
 
 
 def send_calls(stack: LocalStack, calls: list[SampleCall], copies: int, rnd: random.Random) -> dict[str, int]:
@@ -135,7 +158,7 @@ def send_calls(stack: LocalStack, calls: list[SampleCall], copies: int, rnd: ran
     base = f"http://{stack.host}:{stack.port}"
     posts = [genesys_body(e) for call in calls for e in demo_events(call)] * copies
     rnd.shuffle(posts)
-    genesys = stack.bearer("genesys")
+    genesys = Credentials(lambda: stack.bearer("genesys"))
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda p: deliver(base, genesys, p[0], json.dumps(p[1]).encode()), posts))
     counts = {"events": len(posts), "retried": sum(retries for _, retries in answers)}

@@ -30,6 +30,7 @@ import random
 import sys
 import threading
 import time
+import traceback
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -344,6 +345,15 @@ def _example(cid: str, record: dict[str, Any], held: dict[str, str | None]) -> d
     return {"conversationId": cid, "record": _disposition(record), "crm": held.get(cid, "-"), **state}
 
 
+def _run_phase_in_process(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """``run_phase`` for the process pool: a failure comes back as its traceback's text, since the
+    exception itself may not pickle (an ``HTTPError`` holds its open response) and would hide the cause."""
+    try:
+        return run_phase(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - whatever ended the phase, the run reports it
+        raise RuntimeError(traceback.format_exc()) from None
+
+
 def run(
     calls: int,
     copies: int,
@@ -369,7 +379,7 @@ def run(
     # spawn: each phase starts from a clean interpreter, not from a copy of this one.
     with ProcessPoolExecutor(max_workers=len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {
-            name: pool.submit(run_phase, name, n, copies, phase_seed, timeout_s, aa_mode=mode)
+            name: pool.submit(_run_phase_in_process, name, n, copies, phase_seed, timeout_s, aa_mode=mode)
             for name, (n, phase_seed, mode) in jobs.items()
         }
         phases = {name: future.result() for name, future in futures.items()}

@@ -7,11 +7,17 @@ One run in the suite, Dataverse then the bot deployed per call: every fault kind
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
+from email.message import Message
+from io import BytesIO
 from pathlib import Path
+from urllib.error import HTTPError
 
 import pytest
+
+from local import faults
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_FAULTS = {
@@ -47,3 +53,15 @@ def test_every_fault_kind_is_injected_and_nothing_is_lost_duplicated_stale_or_st
         # whose answer was lost is retried by botocore, meets its own version and answers "duplicate".)
         assert phase["events_applied"] <= phase["events_posted"] // 3
         assert phase["duplicates_suppressed"] >= 2 * phase["events_posted"] // 3
+
+
+def test_a_phase_that_fails_reports_its_cause_across_the_process_boundary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ``HTTPError`` holds its open response and does not pickle: the run must still say what failed."""
+
+    def failing_phase(*_args: object, **_kwargs: object) -> dict[str, object]:
+        raise HTTPError("http://127.0.0.1/genesys", 401, "Unauthorized", Message(), BytesIO(b"{}"))
+
+    monkeypatch.setattr(faults, "run_phase", failing_phase)
+    with pytest.raises(RuntimeError) as failure:
+        faults._run_phase_in_process("salesforce", 10)
+    assert "HTTP Error 401: Unauthorized" in str(pickle.loads(pickle.dumps(failure.value)))  # noqa: S301 - our own bytes
