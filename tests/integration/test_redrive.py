@@ -18,6 +18,7 @@ from cxbridge_cli.stack import Aws, read_stack
 from scripts.build_events import api_gateway_event
 from tests.builders import body
 from tests.integration.conftest import TABLE
+from tests.pii import captured
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Stack
@@ -64,6 +65,19 @@ def test_move_by_hand_keeps_body_and_reason() -> None:
     assert moved["Body"] == '{"conversationId": "c1"}'
     assert moved["MessageAttributes"]["reason"]["StringValue"] == "REQUIRED_FIELD_MISSING"
     assert "Messages" not in sqs.receive_message(QueueUrl=dlq)
+
+
+@mock_aws
+def test_a_dead_lettered_job_is_logged_with_its_reason_and_call() -> None:
+    """Nothing leaves the pipeline unseen: the worker's log names the call and the reason."""
+    sqs = boto3.client("sqs")
+    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    queue = SqsQueue(sqs, sqs.create_queue(QueueName="jobs")["QueueUrl"], dlq)
+    logs = captured(lambda: queue.dead_letter('{"conversationId": "c1"}', "retries-exhausted:http:503", "c1"))
+    (line,) = [json.loads(raw) for raw in logs.splitlines() if "job dead-lettered" in raw]
+    assert (line["level"], line["reason"], line["conversationId"]) == ("WARNING", "retries-exhausted:http:503", "c1")
+    (message,) = sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"])["Messages"]
+    assert message["MessageAttributes"]["reason"]["StringValue"] == "retries-exhausted:http:503"
 
 
 def stream_failure(stack: Stack) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cxbridge.core.errors import TransientFailure
+from cxbridge.core.observability import logger
 
 MAX_VISIBILITY_S = 43_200  # SQS's limit on a message's visibility timeout (12 h)
 
@@ -65,3 +66,5 @@ class SqsQueue:
             self._client.send_message(QueueUrl=self._dlq, MessageBody=body, MessageAttributes=attributes)
         except (ClientError, BotoCoreError) as exc:
             raise TransientFailure(f"dead-letter send failed: {type(exc).__name__}") from None
+        # The one line an operator searches for: which call left the pipeline, and why (no body: reasons are codes).
+        logger.warning("job dead-lettered", extra={"reason": reason[:256], "conversationId": conversation_id})
