@@ -40,3 +40,36 @@ def test_a_503s_retry_after_in_multi_value_headers_reaches_the_caller() -> None:
     assert status == 503
     assert headers["Retry-After"] == "5"
     assert headers.get_all("Set-Cookie") == ["a=1", "b=2"]
+
+
+def test_requests_for_different_functions_are_served_side_by_side() -> None:
+    """API Gateway invokes concurrently: a slow ingest of one event type must not hold up another's, or
+    a burst of events queues behind one function (``make faults`` lost two thirds of its rate so)."""
+    both_inside = threading.Barrier(2, timeout=5)
+
+    def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        both_inside.wait()  # raises BrokenBarrierError unless the other request is in at the same time
+        return {"statusCode": 202, "body": "{}"}
+
+    authority = LocalAuthority()
+    bearer = f"Bearer {authority.issue('genesys')}"
+    server = make_server("127.0.0.1", 0, authority, invoke)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    paths = ["/genesys/conversations/customer-end", "/genesys/conversations/user-end"]
+    statuses: list[int] = []
+
+    def post(path: str) -> None:
+        request = Request(base + path, data=b"{}", headers={"Authorization": bearer})  # noqa: S310 - 127.0.0.1
+        with urlopen(request, timeout=10) as resp:  # noqa: S310 - 127.0.0.1 only
+            statuses.append(resp.status)
+
+    try:
+        threads = [threading.Thread(target=post, args=(p,)) for p in paths]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.shutdown()
+    assert statuses == [202, 202]
