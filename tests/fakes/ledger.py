@@ -43,10 +43,10 @@ class InMemoryBotDeploymentLedger:
                 self._entries[conversation_id] = replace(entry, deployment_id=deployment_id)
             self._deployments[deployment_id] = conversation_id
 
-    def release(self, conversation_id: str) -> None:
+    def release(self, conversation_id: str, claimed_at: float | None = None) -> None:
         with self._lock:
             entry = self._entries.get(conversation_id)
-            if entry is not None and entry.deployment_id is None:
+            if entry is not None and entry.deployment_id is None and claimed_at in (None, entry.claimed_at):
                 del self._entries[conversation_id]
 
     def forget(self, conversation_id: str, deployment_id: str) -> None:

@@ -165,3 +165,41 @@ def test_a_claim_that_keeps_changing_under_it_is_a_transient_failure() -> None:
 
     with pytest.raises(TransientFailure, match="kept changing"):
         unlucky.claim("c-17", "v1")
+
+
+def test_dropping_a_stale_claim_keeps_the_fresh_claim_another_worker_made_from_it(stack: Stack) -> None:
+    """Two workers find one stale claim (no deployment id, no run created): the first drops it and claims
+    again; the second's drop, from its own read of the stale claim, must leave that fresh claim, or both
+    deploy the call."""
+    now = [1_000.0]
+    store = DynamoBotDeploymentLedger(
+        boto3.client("dynamodb"), stack.resources.tables["WorkerStateTable"], "automation_anywhere", lambda: now[0]
+    )
+    assert store.claim("c-9", "v1") is None  # a worker that crashed before recording its deployment
+    stale = store.get("c-9")
+    assert stale is not None
+    now[0] = 1_200.0
+
+    store.release("c-9", claimed_at=stale.claimed_at)  # the first worker
+    assert store.claim("c-9", "v1") is None
+    store.release("c-9", claimed_at=stale.claimed_at)  # the second, late
+
+    fresh = store.get("c-9")
+    assert fresh is not None
+    assert fresh.claimed_at == 1_200.0
+    assert store.claim("c-9", "v1") == fresh  # the second worker cannot claim: the first deploys alone
+
+
+def test_a_stale_claim_an_older_release_wrote_without_its_time_can_be_dropped(stack: Stack) -> None:
+    table = stack.resources.tables["WorkerStateTable"]
+    store = ledger(stack)
+    assert store.claim("c-10", "v1") is None
+    key = {"pk": {"S": "bot#automation_anywhere#c-10"}}  # the entry as an older release wrote it
+    boto3.client("dynamodb").update_item(TableName=table, Key=key, UpdateExpression="REMOVE claimedAt")
+    old = store.get("c-10")
+    assert old is not None
+    assert old.claimed_at == 0
+
+    store.release("c-10", claimed_at=old.claimed_at)
+
+    assert store.get("c-10") is None

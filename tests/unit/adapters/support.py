@@ -1,4 +1,5 @@
-"""Test helpers for the adapter tests: a hand-moved clock, an outcome builder, a callback receiver."""
+"""Test helpers for the adapter tests: a hand-moved clock, an outcome builder, a callback receiver, a ledger
+raced by another worker."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from cxbridge.crm.outcome import CrmOutcome
+from tests.fakes.ledger import InMemoryBotDeploymentLedger
 
 # Long enough for any loopback answer, short enough that a held ("timed out") request costs little.
 SHORT_TIMEOUT_S = 0.5
@@ -72,3 +74,16 @@ class CallbackReceiver:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+class AnotherWorkerDropsFirst(InMemoryBotDeploymentLedger):
+    """Another worker read the same stale claim: it drops it and claims again just before this one drops it."""
+
+    raced = False
+
+    def release(self, conversation_id: str, claimed_at: float | None = None) -> None:
+        if claimed_at is not None and not self.raced:
+            self.raced = True
+            super().release(conversation_id, claimed_at)
+            assert super().claim(conversation_id, outcome(1).content) is None
+        super().release(conversation_id, claimed_at)

@@ -14,7 +14,7 @@ from cxbridge.crm.automation_anywhere import AutomationAnywhereMapping, Automati
 from cxbridge.crm.oauth import AutomationAnywhereTokenSource
 from local.sandboxes.base import SANDBOX_SECRET
 from tests.fakes.ledger import InMemoryBotDeploymentLedger
-from tests.unit.adapters.support import SHORT_TIMEOUT_S, FakeClock, outcome
+from tests.unit.adapters.support import SHORT_TIMEOUT_S, AnotherWorkerDropsFirst, FakeClock, outcome
 
 if TYPE_CHECKING:
     from local.sandboxes.automation_anywhere import AutomationAnywhereSandbox
@@ -163,6 +163,20 @@ def test_an_unrecorded_claim_with_a_run_in_its_window_is_retried_never_deployed_
 
     assert (ambiguous[0].status, ambiguous[0].reason) == (WriteStatus.TRANSIENT, "ambiguous-deployment")
     assert len(control_room.state()["deployments"]) == 1
+
+
+def test_a_stale_claim_another_worker_replaced_meanwhile_is_not_deployed_twice(
+    control_room: AutomationAnywhereSandbox, clock: FakeClock
+) -> None:
+    ledger = AnotherWorkerDropsFirst(clock)
+    sink = make_sink(control_room, ledger, clock)
+    assert ledger.claim("conv-0001", outcome(1).content) is None  # its worker crashed before the deploy
+    clock.advance(61)  # past the in-flight window, and no run created: the claim is stale
+
+    result = sink.write([outcome(1)])
+
+    assert result[0].status is WriteStatus.TRANSIENT  # the other worker's fresh claim stands; it deploys
+    assert control_room.state()["deployments"] == []
 
 
 def run_ends(control_room: AutomationAnywhereSandbox, deployment_id: str, status: str = "COMPLETED") -> None:

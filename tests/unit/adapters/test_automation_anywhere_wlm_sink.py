@@ -16,7 +16,7 @@ from cxbridge.crm.work_queue import WorkQueueMapping
 from local.sandboxes.automation_anywhere import AutomationAnywhereSandbox
 from local.sandboxes.base import SANDBOX_SECRET
 from tests.fakes.ledger import InMemoryBotDeploymentLedger
-from tests.unit.adapters.support import FakeClock, outcome
+from tests.unit.adapters.support import AnotherWorkerDropsFirst, FakeClock, outcome
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -212,3 +212,17 @@ def test_the_look_up_of_a_lost_add_keeps_to_the_time_left(room: AutomationAnywhe
     assert (fresh.status, fresh.reason) == (WriteStatus.TRANSIENT, "time-budget")
     assert (first.status, first.reason) == (WriteStatus.TRANSIENT, "time-budget")
     assert ledger.get("conv-0002") is None
+
+
+def test_a_stale_claim_another_worker_replaced_meanwhile_is_not_added_twice(
+    room: AutomationAnywhereSandbox, clock: FakeClock
+) -> None:
+    ledger = AnotherWorkerDropsFirst(clock)
+    sink = make_sink(room, ledger, clock)
+    assert ledger.claim("conv-0001", outcome(1).content) is None  # its worker crashed before the add
+    clock.advance(61)  # past the in-flight window, and no item in the queue: the claim is stale
+
+    result = sink.write([outcome(1)])
+
+    assert result[0].status is WriteStatus.TRANSIENT  # the other worker's fresh claim stands; it adds
+    assert len(room.state()["workitems"]) == 0

@@ -167,7 +167,7 @@ class AutomationAnywhereSink:
         cid = entry.conversation_id
         runs = self._runs_created_near(entry.claimed_at)
         if runs == 0 and again:
-            self._ledger.release(cid)
+            self._ledger.release(cid, claimed_at=entry.claimed_at)  # only the claim read, not a fresh one
             return self._deploy(outcome, again=False)
         logger.error("bot deployment is ambiguous", extra={"system": SYSTEM, "conversationId": cid})
         return CrmWriteResult(cid, WriteStatus.TRANSIENT, reason="ambiguous-deployment")

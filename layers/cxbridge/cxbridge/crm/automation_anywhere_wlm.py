@@ -216,7 +216,7 @@ class AutomationAnywhereWorkQueueSink:
             return []
         added = self._added_since(min(entry.claimed_at for *_, entry in unknown), may_send)
         again: list[tuple[int, CrmOutcome, dict[str, Any]]] = []
-        for index, outcome, item, _ in unknown:
+        for index, outcome, item, entry in unknown:
             cid = outcome.conversation_id
             if added is None:
                 logger.error("work item add is ambiguous", extra={"system": SYSTEM, "conversationId": cid})
@@ -226,7 +226,7 @@ class AutomationAnywhereWorkQueueSink:
                 self._ledger.record_deployment(cid, ref, outcome.content)
                 results[index] = CrmWriteResult(cid, WriteStatus.SUBMITTED, crm_id=ref)
                 continue
-            self._ledger.release(cid)
+            self._ledger.release(cid, claimed_at=entry.claimed_at)  # only the claim read, not a fresh one
             if self._ledger.claim(cid, outcome.content) is None:
                 again.append((index, outcome, item))
         return again

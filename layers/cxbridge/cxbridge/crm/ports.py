@@ -45,8 +45,10 @@ class BotDeploymentLedger(Protocol):
         finds its conversation, so that run's callback queues the record."""
         ...
 
-    def release(self, conversation_id: str) -> None:
-        """Drop a claim whose deploy certainly did not happen, so a retry may deploy."""
+    def release(self, conversation_id: str, claimed_at: float | None = None) -> None:
+        """Drop a claim whose deploy certainly did not happen, so a retry may deploy. A worker dropping a
+        claim it found rather than made names its ``claimed_at``: another worker may have replaced it with
+        a fresh claim meanwhile, and dropping that one would let both deploy."""
         ...
 
     def forget(self, conversation_id: str, deployment_id: str) -> None:

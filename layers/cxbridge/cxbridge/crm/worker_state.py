@@ -178,10 +178,19 @@ class DynamoBotDeploymentLedger:
         }
         self._call("put_item", Item=reverse)
 
-    def release(self, conversation_id: str) -> None:
-        # Refused: a deployment was recorded meanwhile, and the claim stands.
+    def release(self, conversation_id: str, claimed_at: float | None = None) -> None:
+        # Refused: a deployment was recorded meanwhile, or (``claimed_at`` given) the claim is a newer one.
+        condition, values = "attribute_not_exists(deploymentId)", {}
+        if claimed_at == 0:  # an entry an older release wrote, without claimedAt (``get`` reads 0)
+            condition += " AND attribute_not_exists(claimedAt)"
+        elif claimed_at is not None:
+            condition += " AND claimedAt = :t"
+            values[":t"] = {"N": repr(claimed_at)}
         self._conditionally(
-            "delete_item", Key=self._key(conversation_id), ConditionExpression="attribute_not_exists(deploymentId)"
+            "delete_item",
+            Key=self._key(conversation_id),
+            ConditionExpression=condition,
+            **({"ExpressionAttributeValues": values} if values else {}),
         )
 
     def forget(self, conversation_id: str, deployment_id: str) -> None:
