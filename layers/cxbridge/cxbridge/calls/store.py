@@ -26,6 +26,8 @@ def _plain(value: Any) -> Any:
 
 
 BY_CALL_DATE = "byCallDate"
+# How many times a batch read asks for keys that came back unprocessed before it gives up.
+UNPROCESSED_ROUNDS = 6
 # When the reconciler last re-queued a stranded record's job (epoch ms).
 REQUEUED_AT = "requeuedAt"
 # Contact linking (issue 18): whether the CRM's copy carries the contact link (absent: linking is off),
@@ -183,35 +185,21 @@ class DynamoSyncStatusStore:
     ``synced`` mark is never overwritten by a merge computed from the record before it.
     """
 
-    def __init__(self, client: Any, table_name: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._client = client
         self._table = table_name
         self._clock = clock
+        self._sleep = sleep
 
     def current(self, conversation_ids: Sequence[str]) -> dict[str, CallRecord]:
-        records: dict[str, CallRecord] = {}
-        ids = list(dict.fromkeys(conversation_ids))
-        for start in range(0, len(ids), 100):  # BatchGetItem takes 100 keys
-            request = {
-                self._table: {
-                    "Keys": [{"conversationId": {"S": cid}} for cid in ids[start : start + 100]],
-                    "ConsistentRead": True,
-                }
-            }
-            for _ in range(10):  # unprocessed keys come back under throttling: ask again for those
-                try:
-                    resp = self._client.batch_get_item(RequestItems=request)
-                except (ClientError, BotoCoreError) as exc:
-                    raise TransientFailure(f"call records read failed: {type(exc).__name__}") from None
-                for item in resp.get("Responses", {}).get(self._table, []):
-                    record = record_from_item(item)
-                    records[record.conversation_id] = record
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            else:
-                raise TransientFailure("call records read kept coming back unprocessed")
-        return records
+        records = (record_from_item(item) for item in self._consistent_items(list(dict.fromkeys(conversation_ids))))
+        return {record.conversation_id: record for record in records}
 
     def _settle(
         self, conversation_id: str, sets: dict[str, Any], expected_version: int | None, remove: str = ""
@@ -306,17 +294,25 @@ class DynamoSyncStatusStore:
         ]
 
     def _consistent_items(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
-        """The items of ``ids``, strongly consistent, 100 keys a request, unprocessed keys asked again."""
+        """The items of ``ids``, strongly consistent, 100 keys a request (BatchGetItem's limit). Keys
+        that come back unprocessed (throttling) are asked again after a growing pause, as AWS advises,
+        a bounded number of times: a table that stays throttled is a transient failure, not a spin."""
         for start in range(0, len(ids), 100):
             keys = [{"conversationId": {"S": c}} for c in ids[start : start + 100]]
             request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
-            while request:
+            for attempt in range(UNPROCESSED_ROUNDS):
+                if attempt:
+                    self._sleep(min(1.0, 0.05 * 2**attempt))
                 try:
                     resp = self._client.batch_get_item(RequestItems=request)
                 except (ClientError, BotoCoreError) as exc:
                     raise TransientFailure(f"call records read failed: {type(exc).__name__}") from None
                 yield from resp.get("Responses", {}).get(self._table, [])
                 request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise TransientFailure("call records read kept coming back unprocessed")
 
     def reopen_for_relink(self, record: CallRecord, max_relinks: int) -> bool:
         """``pending`` again (version bumped, so a worker holding the old version cannot mark it synced),
