@@ -201,7 +201,7 @@ def make_server(
             event["pathParameters"] = match.groupdict() or None
             event["requestContext"]["authorizer"] = claims
             # Requests run side by side, as API Gateway invokes: each function's container still takes one
-            # invocation at a time, so only different functions overlap (one lock for all cut ingest 3x).
+            # invocation at a time, so only different functions overlap (one lock for all cut ingest 2-3x).
             result = integration(route.function, event)
             status, text = int(result.get("statusCode", 200)), result.get("body") or ""
             self._send(status, text, result.get("headers"), result.get("multiValueHeaders"))
