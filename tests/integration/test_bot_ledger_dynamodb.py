@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from tests.integration.conftest import Stack
 
 
-def ledger(stack: Stack) -> DynamoBotDeploymentLedger:
+def ledger(stack: Stack, clock: Callable[[], float] = lambda: 1_000.0) -> DynamoBotDeploymentLedger:
     table = stack.resources.tables["WorkerStateTable"]
-    return DynamoBotDeploymentLedger(boto3.client("dynamodb"), table, "automation_anywhere", clock=lambda: 1_000.0)
+    return DynamoBotDeploymentLedger(boto3.client("dynamodb"), table, "automation_anywhere", clock=clock)
 
 
 def test_a_failed_item_is_taken_over_once_with_its_attempts_and_reason(stack: Stack) -> None:
@@ -172,9 +172,7 @@ def test_dropping_a_stale_claim_keeps_the_fresh_claim_another_worker_made_from_i
     again; the second's drop, from its own read of the stale claim, must leave that fresh claim, or both
     deploy the call."""
     now = [1_000.0]
-    store = DynamoBotDeploymentLedger(
-        boto3.client("dynamodb"), stack.resources.tables["WorkerStateTable"], "automation_anywhere", lambda: now[0]
-    )
+    store = ledger(stack, clock=lambda: now[0])
     assert store.claim("c-9", "v1") is None  # a worker that crashed before recording its deployment
     stale = store.get("c-9")
     assert stale is not None
