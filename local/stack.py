@@ -37,7 +37,7 @@ from local.function_host import Container
 from local.http_front import api_routes, make_server
 from local.lambda_context import LocalContext
 from local.moto_atomic import make_dynamodb_requests_atomic
-from local.moto_sqs import make_sqs_receive_linear
+from local.moto_speed import make_moto_faster
 from local.resources import ACCOUNT, REGION, LocalResources, create_all
 from local.sandboxes.automation_anywhere import AutomationAnywhereSandbox
 from local.sandboxes.base import SANDBOX_CLIENT_ID, SANDBOX_SECRET
@@ -200,7 +200,7 @@ class LocalStack:
         os.environ["TZ"] = "UTC"  # moto's Wait state compares a UTC timestamp with the local clock
         time.tzset()
         make_dynamodb_requests_atomic()
-        make_sqs_receive_linear()
+        make_moto_faster()
         moto_port = self._beside(3)
         self._moto = ThreadedMotoServer(ip_address=self.host, port=moto_port, verbose=False)
         self._moto.start()

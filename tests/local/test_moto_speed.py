@@ -1,21 +1,21 @@
-"""The local stack's SQS receive keeps moto's retention rule while reading the period directly."""
+"""The local stack's faster moto keeps moto's answers: retention still applies, services still resolve."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from moto import mock_aws
+from moto import backends, mock_aws
 from moto.sqs.models import SQSBackend, sqs_backends
 
-from local.moto_sqs import make_sqs_receive_linear
+from local.moto_speed import make_moto_faster
 
 if TYPE_CHECKING:
     import pytest
 
 
 def test_receive_delivers_fresh_messages_and_drops_those_past_retention(monkeypatch: pytest.MonkeyPatch) -> None:
-    make_sqs_receive_linear()
+    make_moto_faster()
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         url = sqs.create_queue(QueueName="jobs", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
@@ -31,3 +31,15 @@ def test_receive_delivers_fresh_messages_and_drops_those_past_retention(monkeypa
         bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
 
     assert bodies == ["fresh"]
+
+
+def test_the_module_list_is_read_once_and_names_every_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    make_moto_faster()
+    listed = set(backends.list_of_moto_modules())
+
+    def no_listing(_: str) -> list[str]:
+        raise AssertionError("moto's directory was listed again")
+
+    monkeypatch.setattr("os.listdir", no_listing)
+    assert {"dynamodb", "dynamodbstreams", "sqs", "stepfunctions"} <= listed
+    assert set(backends.list_of_moto_modules()) == listed
